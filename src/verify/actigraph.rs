@@ -1,0 +1,42 @@
+//! ActiGraph CentrePoint: `X-ActiGraph-Signature` is the base64 HMAC-SHA256
+//! of the body; plus the headers of its validation handshake and delivery id.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use http::HeaderMap;
+
+use super::mac::{MacKey, Sha256Key};
+use super::{Rejection, header};
+
+/// The header ActiGraph signs into.
+pub(crate) const HEADER: &str = "x-actigraph-signature";
+/// Carries the code a validation request wants echoed back.
+pub const HANDSHAKE_HEADER: &str = "x-actigraph-hook-secret";
+/// `X-ActiGraph-Event`; its value is `validation` on a handshake.
+pub const HANDSHAKE_EVENT: &str = "x-actigraph-event";
+/// ActiGraph's unique id for one delivery.
+pub(crate) const DELIVERY_HEADER: &str = "x-actigraph-delivery";
+
+pub(crate) fn verify(
+    headers: &HeaderMap,
+    body: &[u8],
+    keys: &[Sha256Key],
+) -> Result<(), Rejection> {
+    let value = header::single(headers, HEADER)?;
+    // C#'s Convert.ToBase64String: standard alphabet, padded.
+    let tag = STANDARD
+        .decode(value)
+        .map_err(|_| Rejection::MalformedHeader(HEADER))?;
+    if MacKey::any_matches(keys, &[body], &[&tag]) {
+        Ok(())
+    } else {
+        Err(Rejection::SignatureMismatch)
+    }
+}
+
+/// The delivery id, when the request carries exactly one usable one. It is
+/// not covered by the signature, so a bad one is dropped, not trusted.
+pub fn delivery_id(headers: &HeaderMap) -> Option<String> {
+    let id = header::single(headers, DELIVERY_HEADER).ok()?;
+    (id.len() <= 256 && !id.contains(['\t', ' '])).then(|| id.to_owned())
+}

@@ -1,0 +1,267 @@
+//! Signature verification: a pure function of (headers, raw body, secrets, now).
+//!
+//! Nothing here does I/O or reads a clock; the HTTP layer passes `now` in so
+//! every scheme can be tested against fixed vectors.
+
+pub(crate) mod actigraph;
+pub(crate) mod bracken;
+mod credentials;
+mod header;
+pub(crate) mod mac;
+pub(crate) mod onecentre;
+pub(crate) mod standard_webhooks;
+
+use std::str::FromStr;
+use std::time::{Duration, SystemTime};
+
+use http::HeaderMap;
+
+use crate::secret::Secrets;
+
+pub use actigraph::{HANDSHAKE_EVENT, HANDSHAKE_HEADER, delivery_id};
+
+/// The signing scheme a deployment verifies; one per deployment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Scheme {
+    /// 1Centre: hex HMAC-SHA1 of the raw body in `X-Hook-Signature`.
+    OneCentre,
+    /// ActiGraph CentrePoint: base64 HMAC-SHA256 of the body in `X-ActiGraph-Signature`.
+    ActiGraph,
+    /// HTTP Basic credentials (ActiGraph's "Basic AUTH" option).
+    Basic,
+    /// OAuth2-style bearer token (ActiGraph's "OAuth2 Tokens" option).
+    Bearer,
+    /// Bracken: `Authorization: HMACSHA256 <base64>` over Node's `JSON.stringify` of the body.
+    Bracken,
+    /// Standard Webhooks (and Svix): `webhook-id`/`webhook-timestamp`/`webhook-signature`.
+    StandardWebhooks,
+}
+
+impl Scheme {
+    /// Every scheme, in documentation order.
+    pub const ALL: [Scheme; 6] = [
+        Scheme::OneCentre,
+        Scheme::ActiGraph,
+        Scheme::Basic,
+        Scheme::Bearer,
+        Scheme::Bracken,
+        Scheme::StandardWebhooks,
+    ];
+
+    /// The configuration name (`WEBHOOK_SCHEME`), also used as the message source.
+    pub fn name(self) -> &'static str {
+        match self {
+            Scheme::OneCentre => "onecentre",
+            Scheme::ActiGraph => "actigraph",
+            Scheme::Basic => "basic",
+            Scheme::Bearer => "bearer",
+            Scheme::Bracken => "bracken",
+            Scheme::StandardWebhooks => "standard-webhooks",
+        }
+    }
+
+    /// ActiGraph offers HMAC, Basic and Bearer; all three get its validation
+    /// handshake and its delivery id.
+    pub fn is_actigraph_family(self) -> bool {
+        matches!(self, Scheme::ActiGraph | Scheme::Basic | Scheme::Bearer)
+    }
+
+    /// Basic and Bearer failures answer with a `WWW-Authenticate` challenge.
+    pub fn challenge(self) -> Option<&'static str> {
+        match self {
+            Scheme::Basic => Some("Basic realm=\"hookline\", charset=\"UTF-8\""),
+            Scheme::Bearer => Some("Bearer realm=\"hookline\""),
+            _ => None,
+        }
+    }
+}
+
+impl FromStr for Scheme {
+    type Err = UnknownScheme;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Scheme::ALL
+            .into_iter()
+            .find(|scheme| scheme.name() == s)
+            .ok_or(UnknownScheme)
+    }
+}
+
+/// A scheme name that is not one of [`Scheme::ALL`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "unknown scheme; expected one of onecentre, actigraph, basic, bearer, bracken, standard-webhooks"
+)]
+pub struct UnknownScheme;
+
+/// A secret that cannot serve as a key for the chosen scheme; raised at init.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum KeyError {
+    /// No non-empty secret was configured.
+    #[error("no secret configured")]
+    NoSecret,
+    /// Basic needs `user:password`.
+    #[error("a basic secret must be `user:password` with a non-empty password")]
+    BasicFormat,
+    /// A `whsec_` secret whose remainder is not standard base64.
+    #[error("a `whsec_` secret must be followed by standard base64")]
+    WhsecBase64,
+}
+
+/// Why a request was not accepted. For logs and metrics only: the HTTP layer
+/// answers every one of them with the same bare 401.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Rejection {
+    /// A required header is absent or blank.
+    #[error("missing header {0}")]
+    MissingHeader(&'static str),
+    /// A header that must appear once appears more than once.
+    #[error("repeated header {0}")]
+    RepeatedHeader(&'static str),
+    /// A header is present but not in the scheme's syntax.
+    #[error("malformed header {0}")]
+    MalformedHeader(&'static str),
+    /// Well-formed, but no configured secret produces this signature.
+    #[error("signature mismatch")]
+    SignatureMismatch,
+    /// Well-formed credentials or token that do not match.
+    #[error("credentials mismatch")]
+    CredentialsMismatch,
+    /// The signed timestamp is older than the tolerance allows.
+    #[error("timestamp too old")]
+    TimestampTooOld,
+    /// The signed timestamp is further in the future than the tolerance allows.
+    #[error("timestamp too new")]
+    TimestampTooNew,
+}
+
+impl Rejection {
+    /// A stable snake_case label for log fields and metrics.
+    pub fn label(self) -> &'static str {
+        match self {
+            Rejection::MissingHeader(_) => "missing_header",
+            Rejection::RepeatedHeader(_) => "repeated_header",
+            Rejection::MalformedHeader(_) => "malformed_header",
+            Rejection::SignatureMismatch => "signature_mismatch",
+            Rejection::CredentialsMismatch => "credentials_mismatch",
+            Rejection::TimestampTooOld => "timestamp_too_old",
+            Rejection::TimestampTooNew => "timestamp_too_new",
+        }
+    }
+}
+
+/// A verified request. The event id is the provider's own id for the event,
+/// where the scheme carries one, for deduplication downstream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Accepted {
+    /// `webhook-id` (Standard Webhooks) or `X-ActiGraph-Delivery` (ActiGraph family).
+    pub event_id: Option<String>,
+}
+
+/// The outcome of [`Verifier::verify`].
+pub type Verdict = Result<Accepted, Rejection>;
+
+/// Default Standard Webhooks timestamp window, as in the reference libraries.
+pub const DEFAULT_TOLERANCE: Duration = Duration::from_secs(300);
+
+/// Keys derived once from the configured secrets, so a request costs only
+/// the MAC over its own bytes.
+#[derive(Clone)]
+enum Keys {
+    OneCentre(Vec<mac::Sha1Key>),
+    ActiGraph(Vec<mac::Sha256Key>),
+    Basic(Vec<credentials::BasicKey>),
+    Bearer(Vec<credentials::TokenKey>),
+    Bracken(Vec<mac::Sha256Key>),
+    StandardWebhooks(Vec<mac::Sha256Key>),
+}
+
+/// Verifies requests for one scheme against its configured secrets.
+///
+/// Built once at cold start; [`Verifier::verify`] is then a pure function of
+/// the request and the clock reading passed in.
+#[derive(Clone)]
+pub struct Verifier {
+    scheme: Scheme,
+    keys: Keys,
+    tolerance: Duration,
+}
+
+impl std::fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verifier")
+            .field("scheme", &self.scheme)
+            .field("keys", &"<redacted>")
+            .field("tolerance", &self.tolerance)
+            .finish()
+    }
+}
+
+impl Verifier {
+    /// Derives the keys for `scheme` from `secrets`; `tolerance` is the
+    /// Standard Webhooks timestamp window and is ignored by other schemes.
+    pub fn new(scheme: Scheme, secrets: &Secrets, tolerance: Duration) -> Result<Self, KeyError> {
+        if secrets.is_empty() {
+            return Err(KeyError::NoSecret);
+        }
+        let raw = || secrets.iter().map(|s| s.expose());
+        let keys = match scheme {
+            Scheme::OneCentre => Keys::OneCentre(raw().map(mac::Sha1Key::new).collect()),
+            Scheme::ActiGraph => Keys::ActiGraph(raw().map(mac::Sha256Key::new).collect()),
+            Scheme::Bracken => Keys::Bracken(raw().map(mac::Sha256Key::new).collect()),
+            Scheme::Basic => Keys::Basic(
+                raw()
+                    .map(credentials::BasicKey::new)
+                    .collect::<Result<_, _>>()?,
+            ),
+            Scheme::Bearer => Keys::Bearer(raw().map(credentials::TokenKey::new).collect()),
+            Scheme::StandardWebhooks => Keys::StandardWebhooks(
+                raw()
+                    .map(standard_webhooks::key)
+                    .collect::<Result<_, _>>()?,
+            ),
+        };
+        Ok(Self {
+            scheme,
+            keys,
+            tolerance,
+        })
+    }
+
+    /// The scheme this verifier checks.
+    pub fn scheme(&self) -> Scheme {
+        self.scheme
+    }
+
+    /// Decides whether the request was signed by the provider.
+    ///
+    /// `body` must be the exact bytes the sender sent; `now` is the receiver's
+    /// clock, used only by schemes that sign a timestamp.
+    pub fn verify(&self, headers: &HeaderMap, body: &[u8], now: SystemTime) -> Verdict {
+        let actigraph_id = || Accepted {
+            event_id: delivery_id(headers),
+        };
+        match &self.keys {
+            Keys::OneCentre(keys) => {
+                onecentre::verify(headers, body, keys).map(|()| Accepted { event_id: None })
+            }
+            Keys::ActiGraph(keys) => {
+                actigraph::verify(headers, body, keys).map(|()| actigraph_id())
+            }
+            Keys::Basic(keys) => credentials::verify_basic(headers, keys).map(|()| actigraph_id()),
+            Keys::Bearer(keys) => {
+                credentials::verify_bearer(headers, keys).map(|()| actigraph_id())
+            }
+            Keys::Bracken(keys) => {
+                bracken::verify(headers, body, keys).map(|()| Accepted { event_id: None })
+            }
+            Keys::StandardWebhooks(keys) => {
+                standard_webhooks::verify(headers, body, keys, now, self.tolerance)
+                    .map(|id| Accepted { event_id: Some(id) })
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,650 @@
+//! Known-answer vectors from the provider documents, plus the failure cases
+//! that must never verify. Vectors for 1Centre and Bracken were computed with
+//! Python's `hmac` and Node's `crypto` exactly as the seed samples do.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use http::{HeaderMap, HeaderValue};
+
+use super::*;
+use crate::secret::{Secret, Secrets};
+
+fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+    let mut map = HeaderMap::new();
+    for (name, value) in pairs {
+        map.append(*name, HeaderValue::from_str(value).unwrap());
+    }
+    map
+}
+
+fn at(secs: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(secs)
+}
+
+fn verifier(scheme: Scheme, secret: &str) -> Verifier {
+    Verifier::new(scheme, &Secrets::one(secret), DEFAULT_TOLERANCE).unwrap()
+}
+
+fn check(v: &Verifier, pairs: &[(&'static str, &str)], body: &str) -> Verdict {
+    v.verify(&headers(pairs), body.as_bytes(), at(1_700_000_000))
+}
+
+// ---------------------------------------------------------------- 1Centre
+
+const ONECENTRE_BODY: &str =
+    r#"{"company_name":"Acme Pty Ltd","event":"application.approved","id":81723}"#;
+const ONECENTRE_SIG: &str = "7d0dc31af53c8a8dcbc42a0a65afe3654ceebd37";
+
+#[test]
+fn onecentre_known_answer() {
+    let v = verifier(Scheme::OneCentre, "secret_key");
+    assert_eq!(
+        check(&v, &[("X-Hook-Signature", ONECENTRE_SIG)], ONECENTRE_BODY),
+        Ok(Accepted { event_id: None })
+    );
+    let upper = ONECENTRE_SIG.to_uppercase();
+    assert!(
+        check(&v, &[("x-hook-signature", &upper)], ONECENTRE_BODY).is_ok(),
+        "hex in either case"
+    );
+}
+
+#[test]
+fn onecentre_failures() {
+    let v = verifier(Scheme::OneCentre, "secret_key");
+    let h = "x-hook-signature";
+    let short = &ONECENTRE_SIG[..38];
+    let odd = &ONECENTRE_SIG[..39];
+    let long = format!("{ONECENTRE_SIG}00");
+    let cases: Vec<(Vec<(&'static str, &str)>, Rejection)> = vec![
+        (vec![], Rejection::MissingHeader(h)),
+        (vec![(h, "")], Rejection::MissingHeader(h)),
+        (vec![(h, short)], Rejection::SignatureMismatch),
+        (vec![(h, odd)], Rejection::MalformedHeader(h)),
+        (vec![(h, &long)], Rejection::SignatureMismatch),
+        (
+            vec![(h, "sha1=7d0dc31af53c8a8dcbc42a0a65afe3654ceebd37")],
+            Rejection::MalformedHeader(h),
+        ),
+        (
+            vec![(h, ONECENTRE_SIG), (h, ONECENTRE_SIG)],
+            Rejection::RepeatedHeader(h),
+        ),
+        (
+            vec![(h, "7d0dc31af53c8a8dcbc42a0a 65afe3654ceebd37")],
+            Rejection::MalformedHeader(h),
+        ),
+    ];
+    for (pairs, want) in cases {
+        assert_eq!(check(&v, &pairs, ONECENTRE_BODY), Err(want), "{pairs:?}");
+    }
+    assert_eq!(
+        check(
+            &v,
+            &[(h, ONECENTRE_SIG)],
+            &ONECENTRE_BODY.replace("81723", "81724")
+        ),
+        Err(Rejection::SignatureMismatch)
+    );
+    assert_eq!(
+        check(
+            &verifier(Scheme::OneCentre, "secret_kez"),
+            &[(h, ONECENTRE_SIG)],
+            ONECENTRE_BODY
+        ),
+        Err(Rejection::SignatureMismatch)
+    );
+    assert!(
+        check(&v, &[(h, &format!("  {ONECENTRE_SIG}\t"))], ONECENTRE_BODY).is_ok(),
+        "OWS is not part of the value"
+    );
+}
+
+// ---------------------------------------------------------------- ActiGraph
+
+const ACTIGRAPH_SECRET: &str = "B3`MlG4sJR.X^-%w=oG_UrNBEpszl?";
+const ACTIGRAPH_SIG: &str = "Ri20SCicySZmIf2D4kCY5KWEJrsqI7W8sWXMADj1RaQ=";
+
+#[test]
+fn actigraph_worked_example() {
+    let v = verifier(Scheme::ActiGraph, ACTIGRAPH_SECRET);
+    assert_eq!(
+        check(
+            &v,
+            &[("X-ActiGraph-Signature", ACTIGRAPH_SIG)],
+            r#"{"Test":"Value"}"#
+        ),
+        Ok(Accepted { event_id: None })
+    );
+    assert_eq!(
+        check(
+            &v,
+            &[
+                ("X-ActiGraph-Signature", ACTIGRAPH_SIG),
+                ("X-ActiGraph-Delivery", "d-123")
+            ],
+            r#"{"Test":"Value"}"#
+        ),
+        Ok(Accepted {
+            event_id: Some("d-123".into())
+        })
+    );
+}
+
+#[test]
+fn actigraph_failures() {
+    let v = verifier(Scheme::ActiGraph, ACTIGRAPH_SECRET);
+    let h = "x-actigraph-signature";
+    let body = r#"{"Test":"Value"}"#;
+    let unpadded = ACTIGRAPH_SIG.trim_end_matches('=');
+    let urlsafe = "Ri20SCicySZmIf2D4kCY5KWEJrsqI7W8sWXMADj1RaQ="
+        .replace('+', "-")
+        .replace('/', "_");
+    let truncated = STANDARD.encode(&STANDARD.decode(ACTIGRAPH_SIG).unwrap()[..31]);
+    let extended = STANDARD.encode([STANDARD.decode(ACTIGRAPH_SIG).unwrap(), vec![0]].concat());
+    for (value, want) in [
+        (unpadded, Rejection::MalformedHeader(h)),
+        (&truncated[..], Rejection::SignatureMismatch),
+        (&extended[..], Rejection::SignatureMismatch),
+        (
+            "Ri20SCicySZmIf2D4kCY5KWEJrsqI7W8sWXMADj1RaQ",
+            Rejection::MalformedHeader(h),
+        ),
+        (
+            "sha256=Ri20SCicySZmIf2D4kCY5KWEJrsqI7W8sWXMADj1RaQ=",
+            Rejection::MalformedHeader(h),
+        ),
+    ] {
+        assert_eq!(check(&v, &[(h, value)], body), Err(want), "{value}");
+    }
+    // This signature has no '+' or '/', so the URL-safe form is identical and valid.
+    assert!(check(&v, &[(h, &urlsafe)], body).is_ok());
+    assert_eq!(
+        check(&v, &[(h, ACTIGRAPH_SIG)], r#"{"Test":"Value2"}"#),
+        Err(Rejection::SignatureMismatch)
+    );
+    assert_eq!(
+        check(&v, &[(h, ACTIGRAPH_SIG)], r#"{"Test": "Value"}"#),
+        Err(Rejection::SignatureMismatch)
+    );
+}
+
+// ---------------------------------------------------------------- Basic / Bearer
+
+fn basic(user_pass: &[u8]) -> String {
+    format!("Basic {}", STANDARD.encode(user_pass))
+}
+
+#[test]
+fn basic_credentials() {
+    let v = verifier(Scheme::Basic, "actigraph:pa:ss word");
+    let a = "authorization";
+    assert!(check(&v, &[(a, &basic(b"actigraph:pa:ss word"))], "{}").is_ok());
+    assert!(
+        check(
+            &v,
+            &[(a, &basic(b"actigraph:pa:ss word").replace("Basic", "basic"))],
+            "{}"
+        )
+        .is_ok()
+    );
+    for (value, want) in [
+        (
+            basic(b"actigraph:pa:ss wor"),
+            Rejection::CredentialsMismatch,
+        ),
+        (
+            basic(b"actigraph:pa:ss word "),
+            Rejection::CredentialsMismatch,
+        ),
+        (
+            basic(b"actigrap:pa:ss word"),
+            Rejection::CredentialsMismatch,
+        ),
+        (basic(b":pa:ss word"), Rejection::CredentialsMismatch),
+        (basic(b"actigraph:"), Rejection::CredentialsMismatch),
+        (
+            basic(b"actigraph\xff:pa:ss word"),
+            Rejection::CredentialsMismatch,
+        ),
+        (basic(b"actigraph"), Rejection::MalformedHeader(a)),
+        (
+            basic(b"actigraph:pa:ss word").replace("Basic", "Bearer"),
+            Rejection::MalformedHeader(a),
+        ),
+        ("Basic".into(), Rejection::MalformedHeader(a)),
+        ("Basic !!!".into(), Rejection::MalformedHeader(a)),
+        (
+            basic(b"actigraph:pa:ss word").trim_end_matches('=').into(),
+            Rejection::MalformedHeader(a),
+        ),
+    ] {
+        assert_eq!(check(&v, &[(a, &value)], "{}"), Err(want), "{value}");
+    }
+    assert_eq!(check(&v, &[], "{}"), Err(Rejection::MissingHeader(a)));
+}
+
+#[test]
+fn basic_secret_needs_a_colon_and_password() {
+    for bad in ["nocolon", "user:"] {
+        assert_eq!(
+            Verifier::new(Scheme::Basic, &Secrets::one(bad), DEFAULT_TOLERANCE).err(),
+            Some(KeyError::BasicFormat)
+        );
+    }
+    assert!(
+        Verifier::new(
+            Scheme::Basic,
+            &Secrets::one(":only-password"),
+            DEFAULT_TOLERANCE
+        )
+        .is_ok()
+    );
+}
+
+#[test]
+fn bearer_token() {
+    let v = verifier(Scheme::Bearer, "tok-123_ABC.xyz");
+    let a = "authorization";
+    assert!(check(&v, &[(a, "Bearer tok-123_ABC.xyz")], "{}").is_ok());
+    assert!(check(&v, &[(a, "bearer tok-123_ABC.xyz")], "{}").is_ok());
+    for (value, want) in [
+        ("Bearer tok-123_ABC.xy", Rejection::CredentialsMismatch),
+        ("Bearer tok-123_ABC.xyzz", Rejection::CredentialsMismatch),
+        ("Bearer TOK-123_ABC.xyz", Rejection::CredentialsMismatch),
+        (
+            "Bearer tok-123_ABC.xyz extra",
+            Rejection::CredentialsMismatch,
+        ),
+        ("Basic tok-123_ABC.xyz", Rejection::MalformedHeader(a)),
+        ("Bearer", Rejection::MalformedHeader(a)),
+        ("tok-123_ABC.xyz", Rejection::MalformedHeader(a)),
+    ] {
+        assert_eq!(check(&v, &[(a, value)], "{}"), Err(want), "{value}");
+    }
+}
+
+// ---------------------------------------------------------------- Bracken
+
+const BRACKEN_COMPACT: &str = r#"{"user_name":"Test-User","event":"User_Create"}"#;
+const BRACKEN_COMPACT_SIG: &str = "HMACSHA256 PcwUD5o99sF1mAXcPDSSqUdT+6DNOqx8/AbnG+jBpCI=";
+const BRACKEN_LOOSE: &str = r#"{ "b": 1.0, "2": "x", "a": [1e21, 1e-7, 12345678901234567890], "b": "\u00e9\ud83d\ude00", "1": null }"#;
+const BRACKEN_LOOSE_SIG: &str = "HMACSHA256 oMVcmfmHcnYMBFMuowYpreUfpfZXMp3gseGl6lzbGJA=";
+
+#[test]
+fn bracken_known_answers() {
+    let v = verifier(Scheme::Bracken, "12345");
+    assert!(
+        check(
+            &v,
+            &[("Authorization", BRACKEN_COMPACT_SIG)],
+            BRACKEN_COMPACT
+        )
+        .is_ok()
+    );
+    assert!(
+        check(&v, &[("Authorization", BRACKEN_LOOSE_SIG)], BRACKEN_LOOSE).is_ok(),
+        "signed over Node's re-serialisation, not the bytes"
+    );
+}
+
+#[test]
+fn bracken_failures() {
+    let v = verifier(Scheme::Bracken, "12345");
+    let a = "authorization";
+    let sig = BRACKEN_COMPACT_SIG;
+    for (value, want) in [
+        (
+            sig.replace("HMACSHA256", "hmacsha256"),
+            Rejection::MalformedHeader(a),
+        ),
+        (
+            sig.replace("HMACSHA256 ", "HMACSHA256  "),
+            Rejection::MalformedHeader(a),
+        ),
+        (
+            sig.replace("HMACSHA256 ", "HMACSHA256"),
+            Rejection::MalformedHeader(a),
+        ),
+        (
+            sig.replace("HMACSHA256", "HMACSHA1"),
+            Rejection::MalformedHeader(a),
+        ),
+        ("HMACSHA256".into(), Rejection::MalformedHeader(a)),
+        (
+            sig.trim_end_matches('=').into(),
+            Rejection::MalformedHeader(a),
+        ),
+        (sig.replace("PcwU", "PcwV"), Rejection::SignatureMismatch),
+    ] {
+        assert_eq!(
+            check(&v, &[(a, &value)], BRACKEN_COMPACT),
+            Err(want),
+            "{value}"
+        );
+    }
+    assert_eq!(
+        check(
+            &v,
+            &[(a, sig)],
+            r#"{"user_name":"Test-User","event":"User_Delete"}"#
+        ),
+        Err(Rejection::SignatureMismatch)
+    );
+    assert_eq!(
+        check(&v, &[(a, sig)], "not json"),
+        Err(Rejection::SignatureMismatch)
+    );
+    assert_eq!(
+        check(&v, &[(a, sig), (a, sig)], BRACKEN_COMPACT),
+        Err(Rejection::RepeatedHeader(a))
+    );
+}
+
+// ---------------------------------------------------------------- Standard Webhooks
+
+struct SwVector {
+    secret: &'static str,
+    id: &'static str,
+    ts: u64,
+    body: &'static str,
+    sig: &'static str,
+}
+
+const SW_VECTORS: [SwVector; 2] = [
+    SwVector {
+        secret: "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD",
+        id: "msg_27UH4WbU6Z5A5EzD8u03UvzRbpk",
+        ts: 1649367553,
+        body: r#"{"email":"test@example.com","username":"test_user"}"#,
+        sig: "v1,tZ1I4/hDygAJgO5TYxiSd6Sd0kDW6hPenDe+bTa3Kkw=",
+    },
+    SwVector {
+        secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        id: "msg_p5jXN8AQM9LWM0D4loKWxJek",
+        ts: 1614265330,
+        body: r#"{"test": 2432232314}"#,
+        sig: "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
+    },
+];
+
+fn sw_check(v: &Verifier, vector: &SwVector, id: &str, ts: &str, sig: &str, now: u64) -> Verdict {
+    v.verify(
+        &headers(&[
+            ("webhook-id", id),
+            ("webhook-timestamp", ts),
+            ("webhook-signature", sig),
+        ]),
+        vector.body.as_bytes(),
+        at(now),
+    )
+}
+
+#[test]
+fn standard_webhooks_reference_vectors() {
+    for vector in &SW_VECTORS {
+        let v = verifier(Scheme::StandardWebhooks, vector.secret);
+        let ts = vector.ts.to_string();
+        assert_eq!(
+            sw_check(&v, vector, vector.id, &ts, vector.sig, vector.ts),
+            Ok(Accepted {
+                event_id: Some(vector.id.into())
+            })
+        );
+        // Svix names are aliases.
+        let svix = headers(&[
+            ("svix-id", vector.id),
+            ("svix-timestamp", &ts),
+            ("svix-signature", vector.sig),
+        ]);
+        assert!(
+            v.verify(&svix, vector.body.as_bytes(), at(vector.ts))
+                .is_ok()
+        );
+    }
+}
+
+#[test]
+fn standard_webhooks_signature_lists() {
+    let vector = &SW_VECTORS[0];
+    let v = verifier(Scheme::StandardWebhooks, vector.secret);
+    let ts = vector.ts.to_string();
+    let other = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=";
+    for list in [
+        format!("{other} {}", vector.sig),
+        format!("{} {other}", vector.sig),
+        format!("v2,abc {}", vector.sig),
+        format!("v1a,zzz  {} ", vector.sig),
+        format!("v1,!!! {}", vector.sig),
+    ] {
+        assert!(
+            sw_check(&v, vector, vector.id, &ts, &list, vector.ts).is_ok(),
+            "{list}"
+        );
+    }
+    let sig_b64 = &vector.sig[3..];
+    let raw = STANDARD.decode(sig_b64).unwrap();
+    let short = format!("v1,{}", STANDARD.encode(&raw[..31]));
+    let long = format!("v1,{}", STANDARD.encode([raw.clone(), vec![0]].concat()));
+    let s = "webhook-signature";
+    for (list, want) in [
+        ("v1,".to_string(), Rejection::MalformedHeader(s)),
+        (format!("V1,{sig_b64}"), Rejection::MalformedHeader(s)),
+        (format!("v2,{sig_b64}"), Rejection::MalformedHeader(s)),
+        (sig_b64.to_string(), Rejection::MalformedHeader(s)),
+        (
+            format!("v1,{}", sig_b64.trim_end_matches('=')),
+            Rejection::MalformedHeader(s),
+        ),
+        (format!("v1, {sig_b64}"), Rejection::MalformedHeader(s)),
+        (short, Rejection::SignatureMismatch),
+        (long, Rejection::SignatureMismatch),
+        (other.to_string(), Rejection::SignatureMismatch),
+        (
+            format!("{},{}", vector.sig, other),
+            Rejection::MalformedHeader(s),
+        ),
+    ] {
+        assert_eq!(
+            sw_check(&v, vector, vector.id, &ts, &list, vector.ts),
+            Err(want),
+            "{list}"
+        );
+    }
+}
+
+#[test]
+fn standard_webhooks_timestamp_window() {
+    let vector = &SW_VECTORS[0];
+    let v = verifier(Scheme::StandardWebhooks, vector.secret);
+    let ts = vector.ts.to_string();
+    let ok = |now| sw_check(&v, vector, vector.id, &ts, vector.sig, now);
+    assert!(ok(vector.ts + 300).is_ok());
+    assert!(ok(vector.ts - 300).is_ok());
+    assert_eq!(ok(vector.ts + 301), Err(Rejection::TimestampTooOld));
+    assert_eq!(ok(vector.ts - 301), Err(Rejection::TimestampTooNew));
+    let t = "webhook-timestamp";
+    for bad in [
+        "-1649367553",
+        "1649367553.0",
+        "1e9",
+        "+1649367553",
+        "99999999999999999999",
+        "abc",
+        "0x10",
+    ] {
+        assert_eq!(
+            sw_check(&v, vector, vector.id, bad, vector.sig, vector.ts),
+            Err(Rejection::MalformedHeader(t)),
+            "{bad}"
+        );
+    }
+    let narrow = Verifier::new(
+        Scheme::StandardWebhooks,
+        &Secrets::one(vector.secret),
+        Duration::from_secs(10),
+    )
+    .unwrap();
+    assert_eq!(
+        sw_check(&narrow, vector, vector.id, &ts, vector.sig, vector.ts + 11),
+        Err(Rejection::TimestampTooOld)
+    );
+}
+
+#[test]
+fn standard_webhooks_headers() {
+    let vector = &SW_VECTORS[0];
+    let v = verifier(Scheme::StandardWebhooks, vector.secret);
+    let ts = vector.ts.to_string();
+    let body = vector.body.as_bytes();
+    let now = at(vector.ts);
+    let verify = |pairs: &[(&'static str, &str)]| v.verify(&headers(pairs), body, now);
+    assert_eq!(
+        verify(&[
+            ("webhook-timestamp", &ts),
+            ("webhook-signature", vector.sig)
+        ]),
+        Err(Rejection::MissingHeader("webhook-id"))
+    );
+    assert_eq!(
+        verify(&[("webhook-id", vector.id), ("webhook-signature", vector.sig)]),
+        Err(Rejection::MissingHeader("webhook-timestamp"))
+    );
+    assert_eq!(
+        verify(&[("webhook-id", vector.id), ("webhook-timestamp", &ts)]),
+        Err(Rejection::MissingHeader("webhook-signature"))
+    );
+    assert_eq!(
+        verify(&[
+            ("webhook-id", vector.id),
+            ("webhook-id", vector.id),
+            ("webhook-timestamp", &ts),
+            ("webhook-signature", vector.sig)
+        ]),
+        Err(Rejection::RepeatedHeader("webhook-id"))
+    );
+    assert_eq!(
+        verify(&[
+            ("webhook-id", "msg.1"),
+            ("webhook-timestamp", &ts),
+            ("webhook-signature", vector.sig)
+        ]),
+        Err(Rejection::MalformedHeader("webhook-id"))
+    );
+    assert_eq!(
+        verify(&[
+            ("webhook-id", "msg_other"),
+            ("webhook-timestamp", &ts),
+            ("webhook-signature", vector.sig)
+        ]),
+        Err(Rejection::SignatureMismatch)
+    );
+    // No mixing of the two header families.
+    assert_eq!(
+        verify(&[
+            ("svix-id", vector.id),
+            ("webhook-timestamp", &ts),
+            ("svix-signature", vector.sig)
+        ]),
+        Err(Rejection::MissingHeader("svix-timestamp"))
+    );
+}
+
+#[test]
+fn standard_webhooks_secret_forms() {
+    assert_eq!(
+        Verifier::new(
+            Scheme::StandardWebhooks,
+            &Secrets::one("whsec_!!!"),
+            DEFAULT_TOLERANCE
+        )
+        .err(),
+        Some(KeyError::WhsecBase64)
+    );
+    assert_eq!(
+        Verifier::new(
+            Scheme::StandardWebhooks,
+            &Secrets::one("whsec_"),
+            DEFAULT_TOLERANCE
+        )
+        .err(),
+        Some(KeyError::WhsecBase64)
+    );
+    // A secret without the prefix is used as its bytes (the seed document's wording).
+    let plain = Verifier::new(
+        Scheme::StandardWebhooks,
+        &Secrets::one("plain-secret"),
+        DEFAULT_TOLERANCE,
+    )
+    .unwrap();
+    let sig = STANDARD.encode(super::mac::Sha256Key::new(b"plain-secret").tag(&[b"id1.1000.{}"]));
+    let h = headers(&[
+        ("webhook-id", "id1"),
+        ("webhook-timestamp", "1000"),
+        ("webhook-signature", &format!("v1,{sig}")),
+    ]);
+    assert!(plain.verify(&h, b"{}", at(1000)).is_ok());
+}
+
+// ---------------------------------------------------------------- rotation and config
+
+#[test]
+fn any_configured_secret_verifies() {
+    let secrets = Secrets::new([Secret::new("new-secret"), Secret::new("secret_key")]);
+    let v = Verifier::new(Scheme::OneCentre, &secrets, DEFAULT_TOLERANCE).unwrap();
+    assert!(check(&v, &[("x-hook-signature", ONECENTRE_SIG)], ONECENTRE_BODY).is_ok());
+    let removed = verifier(Scheme::OneCentre, "new-secret");
+    assert_eq!(
+        check(
+            &removed,
+            &[("x-hook-signature", ONECENTRE_SIG)],
+            ONECENTRE_BODY
+        ),
+        Err(Rejection::SignatureMismatch)
+    );
+
+    let sw = Secrets::new([
+        Secret::new("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
+        Secret::new(SW_VECTORS[0].secret),
+    ]);
+    let v = Verifier::new(Scheme::StandardWebhooks, &sw, DEFAULT_TOLERANCE).unwrap();
+    let vector = &SW_VECTORS[0];
+    assert!(
+        sw_check(
+            &v,
+            vector,
+            vector.id,
+            &vector.ts.to_string(),
+            vector.sig,
+            vector.ts
+        )
+        .is_ok()
+    );
+}
+
+#[test]
+fn no_secret_is_an_init_error() {
+    for scheme in Scheme::ALL {
+        assert_eq!(
+            Verifier::new(scheme, &Secrets::one(""), DEFAULT_TOLERANCE).err(),
+            Some(KeyError::NoSecret)
+        );
+    }
+}
+
+#[test]
+fn scheme_names_round_trip() {
+    for scheme in Scheme::ALL {
+        assert_eq!(scheme.name().parse::<Scheme>(), Ok(scheme));
+    }
+    assert!("OneCentre".parse::<Scheme>().is_err());
+    assert!("svix".parse::<Scheme>().is_err());
+}
+
+#[test]
+fn verifier_debug_hides_keys() {
+    let shown = format!("{:?}", verifier(Scheme::Bearer, "tok-super-secret"));
+    assert!(!shown.contains("tok-super"), "{shown}");
+}
