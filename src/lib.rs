@@ -1,12 +1,23 @@
 //! hookline: a webhook receiver for AWS Lambda.
 //!
 //! Verifies each request against the configured provider's signature scheme
-//! on the exact bytes received, then puts verified JSON events on SQS.
+//! on the exact bytes received, then puts verified JSON events on SQS and
+//! answers 200 only once SQS has confirmed them.
 
+pub mod config;
+pub mod error;
+pub mod handler;
 pub mod js_json;
+pub mod lambda_event;
+pub mod message;
+pub mod publish;
+pub mod sample_event;
 pub mod secret;
 pub mod sign;
+pub mod sqs;
 pub mod verify;
 
+pub use config::Config;
+pub use handler::Receiver;
 pub use secret::{Secret, Secrets};
 pub use verify::{Accepted, Rejection, Scheme, Verdict, Verifier};

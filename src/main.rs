@@ -1,1 +1,27 @@
-fn main() {}
+//! The Lambda function: configuration, SQS client and verifier are built once
+//! at cold start; each invocation only verifies and publishes.
+
+use hookline::lambda_event;
+use hookline::sqs::{self, SqsPublisher};
+use hookline::{Config, Receiver};
+use lambda_http::request::LambdaRequest;
+use lambda_runtime::{LambdaEvent, service_fn};
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let config = Config::from_env().inspect_err(|error| {
+        tracing::error!(error = %error, "configuration error");
+        eprintln!("hookline: configuration error: {error}");
+    })?;
+    let client = sqs::client(&config.queue).await;
+    let publisher = SqsPublisher::new(client, config.queue.url.clone());
+    let receiver: &'static Receiver<SqsPublisher> =
+        Box::leak(Box::new(Receiver::new(config, publisher)));
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<LambdaRequest>| async move {
+            Ok::<_, lambda_runtime::Error>(lambda_event::respond(receiver, event).await)
+        },
+    ))
+    .await
+}

@@ -1,0 +1,75 @@
+//! Every way a request can fail, each with its one status and static body.
+
+use http::StatusCode;
+
+use crate::publish::PublishError;
+use crate::verify::Rejection;
+
+/// A request the receiver did not accept. Client errors answer with a short
+/// static body; only [`Failure::QueueUnavailable`] is a fault worth detail in logs.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    /// Only POST delivers webhooks.
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// The event said the body was base64, and it was not.
+    #[error("body is not valid base64")]
+    BodyEncoding,
+    /// The body cannot fit in one SQS message.
+    #[error("payload too large")]
+    PayloadTooLarge,
+    /// An ActiGraph validation request whose code cannot be echoed.
+    #[error("invalid validation handshake")]
+    BadHandshake,
+    /// Verification refused the request.
+    #[error("unauthorized: {0}")]
+    Unauthorized(Rejection),
+    /// Verified, but the body is not UTF-8 JSON.
+    #[error("body is not JSON")]
+    NotJson,
+    /// The queue did not confirm the message: the sender must retry.
+    #[error("queue unavailable: {0}")]
+    QueueUnavailable(PublishError),
+}
+
+impl Failure {
+    /// The HTTP status for this failure.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Failure::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Failure::BodyEncoding | Failure::BadHandshake | Failure::NotJson => {
+                StatusCode::BAD_REQUEST
+            }
+            Failure::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Failure::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Failure::QueueUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    /// The response body: static, and never more specific than the status
+    /// (a 401 says nothing of why).
+    pub fn body(&self) -> &'static str {
+        match self {
+            Failure::MethodNotAllowed => r#"{"error":"method_not_allowed"}"#,
+            Failure::BodyEncoding => r#"{"error":"invalid_body_encoding"}"#,
+            Failure::PayloadTooLarge => r#"{"error":"payload_too_large"}"#,
+            Failure::BadHandshake => r#"{"error":"invalid_handshake"}"#,
+            Failure::Unauthorized(_) => r#"{"error":"unauthorized"}"#,
+            Failure::NotJson => r#"{"error":"invalid_json"}"#,
+            Failure::QueueUnavailable(_) => r#"{"error":"queue_unavailable"}"#,
+        }
+    }
+
+    /// A stable label for the log line's `reason` field.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Failure::MethodNotAllowed => "method_not_allowed",
+            Failure::BodyEncoding => "invalid_body_encoding",
+            Failure::PayloadTooLarge => "payload_too_large",
+            Failure::BadHandshake => "invalid_handshake",
+            Failure::Unauthorized(rejection) => rejection.label(),
+            Failure::NotJson => "invalid_json",
+            Failure::QueueUnavailable(error) => error.kind(),
+        }
+    }
+}

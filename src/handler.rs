@@ -1,0 +1,244 @@
+//! The receiver: request → (scheme, headers, body) → verify → publish → response.
+
+use std::time::{Instant, SystemTime};
+
+use http::header::{ALLOW, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
+use http::{HeaderMap, HeaderValue, Method, StatusCode};
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt, Response};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::config::{Config, QueueConfig};
+use crate::error::Failure;
+use crate::lambda_event::UndecodableBody;
+use crate::message::{Envelope, MAX_MESSAGE_BYTES, OutboundMessage};
+use crate::publish::Publisher;
+use crate::verify::{HANDSHAKE_EVENT, HANDSHAKE_HEADER, Verifier};
+
+/// Longest ActiGraph validation code echoed back.
+const MAX_HANDSHAKE_LEN: usize = 256;
+
+/// What a handled request came to.
+enum Outcome {
+    Enqueued {
+        event_id: Option<String>,
+        message_id: String,
+    },
+    Handshake(HeaderValue),
+    Failed(Failure),
+}
+
+/// Everything built at cold start, shared by reference with every request.
+#[derive(Debug)]
+pub struct Receiver<P> {
+    verifier: Verifier,
+    queue: QueueConfig,
+    publisher: P,
+}
+
+impl<P: Publisher> Receiver<P> {
+    /// Assembles the receiver from validated configuration and a publisher.
+    pub fn new(config: Config, publisher: P) -> Self {
+        Self {
+            verifier: config.verifier,
+            queue: config.queue,
+            publisher,
+        }
+    }
+
+    /// The publisher, for tests that inspect what was sent.
+    pub fn publisher(&self) -> &P {
+        &self.publisher
+    }
+
+    /// Answers one request. `now` is the clock reading used for timestamp
+    /// windows and `received_at`.
+    pub async fn handle(&self, request: &Request, now: SystemTime) -> Response<Body> {
+        let started = Instant::now();
+        let outcome = self.process(request, now).await;
+        let response = respond(&outcome, self.verifier.scheme().challenge());
+        let status = response.status().as_u16();
+        let latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        let body_size = request.body().len();
+        match &outcome {
+            Outcome::Enqueued {
+                event_id,
+                message_id,
+            } => tracing::info!(
+                outcome = "enqueued",
+                status,
+                event_id = event_id.as_deref(),
+                message_id = message_id.as_str(),
+                body_size,
+                latency_us,
+                "request"
+            ),
+            Outcome::Handshake(_) => tracing::info!(
+                outcome = "handshake",
+                status,
+                body_size,
+                latency_us,
+                "request"
+            ),
+            Outcome::Failed(Failure::QueueUnavailable(error)) => tracing::error!(
+                outcome = "failed", reason = error.kind(), status, body_size, latency_us, error = %error, "request"
+            ),
+            Outcome::Failed(failure) => tracing::info!(
+                outcome = "rejected",
+                reason = failure.reason(),
+                status,
+                body_size,
+                latency_us,
+                "request"
+            ),
+        }
+        response
+    }
+
+    async fn process(&self, request: &Request, now: SystemTime) -> Outcome {
+        match self.accept(request, now).await {
+            Ok(outcome) => outcome,
+            Err(failure) => Outcome::Failed(failure),
+        }
+    }
+
+    async fn accept(&self, request: &Request, now: SystemTime) -> Result<Outcome, Failure> {
+        if request.method() != Method::POST {
+            return Err(Failure::MethodNotAllowed);
+        }
+        if request.extensions().get::<UndecodableBody>().is_some() {
+            return Err(Failure::BodyEncoding);
+        }
+        let body: &[u8] = request.body();
+        if body.len() > MAX_MESSAGE_BYTES {
+            return Err(Failure::PayloadTooLarge);
+        }
+        let headers = request.headers();
+        if self.verifier.scheme().is_actigraph_family()
+            && let Some(code) = handshake(headers)
+        {
+            return code.map(Outcome::Handshake);
+        }
+        let accepted = self
+            .verifier
+            .verify(headers, body, now)
+            .map_err(Failure::Unauthorized)?;
+        let text = json_text(body).ok_or(Failure::NotJson)?;
+        let envelope = Envelope {
+            source: self.verifier.scheme().name(),
+            event_id: accepted.event_id.as_deref(),
+            received_at: rfc3339(now),
+            request_id: request_id(request),
+        };
+        let message = OutboundMessage::build(text, &envelope, &self.queue)
+            .map_err(|_| Failure::PayloadTooLarge)?;
+        let message_id = self
+            .publisher
+            .publish(&message)
+            .await
+            .map_err(Failure::QueueUnavailable)?;
+        Ok(Outcome::Enqueued {
+            event_id: accepted.event_id,
+            message_id,
+        })
+    }
+}
+
+/// An ActiGraph validation request, if this is one: the code to echo, or why
+/// it cannot be echoed. Ordinary deliveries (no `validation` event) are `None`.
+fn handshake(headers: &HeaderMap) -> Option<Result<HeaderValue, Failure>> {
+    let mut events = headers.get_all(HANDSHAKE_EVENT).iter();
+    let is_validation = events
+        .next()?
+        .as_bytes()
+        .eq_ignore_ascii_case(b"validation")
+        && events.next().is_none();
+    if !is_validation {
+        return None;
+    }
+    let mut codes = headers.get_all(HANDSHAKE_HEADER).iter();
+    let code = match (codes.next(), codes.next()) {
+        (Some(code), None) => code,
+        _ => return Some(Err(Failure::BadHandshake)),
+    };
+    let bytes = code.as_bytes();
+    let printable = bytes.iter().all(|b| (0x20..0x7f).contains(b));
+    if bytes.is_empty() || bytes.len() > MAX_HANDSHAKE_LEN || !printable {
+        return Some(Err(Failure::BadHandshake));
+    }
+    Some(Ok(code.clone()))
+}
+
+/// The body as JSON text, if it is UTF-8 and one JSON value.
+fn json_text(body: &[u8]) -> Option<&str> {
+    let text = std::str::from_utf8(body).ok()?;
+    serde_json::from_str::<serde::de::IgnoredAny>(text).ok()?;
+    Some(text)
+}
+
+fn rfc3339(now: SystemTime) -> String {
+    let at = OffsetDateTime::from(now);
+    let at = at.replace_millisecond(at.millisecond()).unwrap_or(at);
+    at.format(&Rfc3339).unwrap_or_default()
+}
+
+/// API Gateway's request id where the event has one, else Lambda's.
+fn request_id(request: &Request) -> Option<&str> {
+    let gateway = match request.request_context_ref() {
+        Some(RequestContext::ApiGatewayV1(context)) => context.request_id.as_deref(),
+        Some(RequestContext::ApiGatewayV2(context)) => context.request_id.as_deref(),
+        Some(RequestContext::WebSocket(context)) => context.request_id.as_deref(),
+        _ => None,
+    };
+    gateway
+        .or_else(|| {
+            request
+                .lambda_context_ref()
+                .map(|context| context.request_id.as_str())
+        })
+        .filter(|id| !id.is_empty())
+}
+
+fn respond(outcome: &Outcome, challenge: Option<&'static str>) -> Response<Body> {
+    let json = |status: StatusCode, body: Body| {
+        let mut response = Response::new(body);
+        *response.status_mut() = status;
+        response
+            .headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        response
+    };
+    match outcome {
+        Outcome::Enqueued { message_id, .. } => {
+            let body = serde_json::json!({ "id": message_id }).to_string();
+            json(StatusCode::OK, Body::Text(body))
+        }
+        Outcome::Handshake(code) => {
+            let mut response = json(StatusCode::OK, Body::Text(r#"{"validated":true}"#.into()));
+            response
+                .headers_mut()
+                .insert(HANDSHAKE_HEADER, code.clone());
+            response
+        }
+        Outcome::Failed(failure) => {
+            let mut response = json(failure.status(), Body::Text(failure.body().into()));
+            let headers = response.headers_mut();
+            match failure {
+                Failure::MethodNotAllowed => {
+                    headers.insert(ALLOW, HeaderValue::from_static("POST"));
+                }
+                Failure::Unauthorized(_) => {
+                    if let Some(challenge) = challenge {
+                        headers.insert(WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+                    }
+                }
+                Failure::QueueUnavailable(_) => {
+                    headers.insert(RETRY_AFTER, HeaderValue::from_static("1"));
+                }
+                _ => {}
+            }
+            response
+        }
+    }
+}

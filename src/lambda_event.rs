@@ -1,0 +1,107 @@
+//! Between Lambda's HTTP event payloads and [`Request`]/[`Response`].
+//!
+//! `lambda_http`'s own conversion panics on a body flagged base64 that is not
+//! (so API Gateway would answer 502), and keeps only the last copy of a
+//! repeated header in REST and ALB events. This layer decodes the body itself
+//! and keeps every copy, so both become clear 4xx answers.
+
+use std::convert::Infallible;
+use std::time::SystemTime;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use http::HeaderMap;
+use lambda_http::request::LambdaRequest;
+use lambda_http::{Body, LambdaEvent, Request, RequestExt, Response, TransformResponse};
+
+use crate::handler::Receiver;
+use crate::publish::Publisher;
+
+/// Marks a request whose body was flagged base64 but did not decode.
+#[derive(Debug, Clone, Copy)]
+pub struct UndecodableBody;
+
+/// Turns one Lambda event into a request, answers it, and shapes the answer
+/// for the service that sent the event.
+/// The answer is `lambda_http`'s own response type for that origin (API
+/// Gateway v1 or v2, ALB, …), which it does not name publicly.
+pub async fn respond<P: Publisher>(
+    receiver: &Receiver<P>,
+    event: LambdaEvent<LambdaRequest>,
+) -> impl serde::Serialize + Send + use<P> {
+    let LambdaEvent { payload, context } = event;
+    let origin = payload.request_origin();
+    let request = into_request(payload).with_lambda_context(context);
+    let response = receiver.handle(&request, SystemTime::now()).await;
+    let shaped = TransformResponse::<'static, Response<Body>, Infallible>::Response(
+        origin,
+        Box::pin(std::future::ready(response)),
+    );
+    match shaped.await {
+        Ok(response) => response,
+        Err(never) => match never {},
+    }
+}
+
+/// Converts a payload with the body decoded here and repeated headers kept.
+pub fn into_request(mut payload: LambdaRequest) -> Request {
+    let (decoded, headers) = match &mut payload {
+        LambdaRequest::ApiGatewayV1(event) => (
+            take_base64(&mut event.body, &mut event.is_base64_encoded),
+            Some(every_copy(&event.multi_value_headers, &event.headers)),
+        ),
+        LambdaRequest::ApiGatewayV2(event) => (
+            take_base64(&mut event.body, &mut event.is_base64_encoded),
+            None,
+        ),
+        LambdaRequest::Alb(event) => (
+            take_base64(&mut event.body, &mut event.is_base64_encoded),
+            Some(every_copy(&event.multi_value_headers, &event.headers)),
+        ),
+        LambdaRequest::WebSocket(event) => (
+            take_base64(&mut event.body, &mut event.is_base64_encoded),
+            Some(every_copy(&event.multi_value_headers, &event.headers)),
+        ),
+        LambdaRequest::VpcLatticeV2(event) => (
+            take_base64(&mut event.body, &mut event.is_base64_encoded),
+            None,
+        ),
+        _ => (None, None),
+    };
+    let mut request: Request = payload.into();
+    if let Some(headers) = headers {
+        *request.headers_mut() = headers;
+    }
+    match decoded {
+        Some(Ok(bytes)) => *request.body_mut() = Body::Binary(bytes),
+        Some(Err(())) => {
+            request.extensions_mut().insert(UndecodableBody);
+        }
+        None => {}
+    }
+    request
+}
+
+/// Takes a base64 body out of the event (leaving nothing for `lambda_http` to
+/// decode) and decodes it; `None` when the body is not base64-flagged.
+fn take_base64(body: &mut Option<String>, flagged: &mut bool) -> Option<Result<Vec<u8>, ()>> {
+    if !std::mem::take(flagged) {
+        return None;
+    }
+    let text = body.take().unwrap_or_default();
+    Some(STANDARD.decode(text).map_err(drop))
+}
+
+/// REST and ALB events carry every copy of a header in `multiValueHeaders`
+/// and the last in `headers`; keep every copy.
+fn every_copy(multi: &HeaderMap, single: &HeaderMap) -> HeaderMap {
+    let mut merged = multi.clone();
+    for name in single.keys() {
+        if !merged.contains_key(name) {
+            for value in single.get_all(name) {
+                merged.append(name.clone(), value.clone());
+            }
+        }
+    }
+    merged
+}

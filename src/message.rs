@@ -1,0 +1,207 @@
+//! The SQS message an accepted event becomes: the contract downstream
+//! consumers rely on (documented in the README).
+
+use std::borrow::Cow;
+
+use sha2::{Digest, Sha256};
+
+use crate::config::{QueueConfig, valid_sqs_id};
+
+/// SQS's limit on one message, body and attributes together.
+pub const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
+
+/// Attribute names, part of the consumer contract.
+pub mod attribute {
+    /// The configured scheme name, e.g. `standard-webhooks`.
+    pub const SOURCE: &str = "source";
+    /// The provider's event id (`webhook-id`, `X-ActiGraph-Delivery`), when there is one.
+    pub const EVENT_ID: &str = "event_id";
+    /// When the receiver accepted the request, RFC 3339 UTC.
+    pub const RECEIVED_AT: &str = "received_at";
+    /// Lower-case hex SHA-256 of the request body as received.
+    pub const BODY_SHA256: &str = "body_sha256";
+    /// The API Gateway (or Lambda) request id, for tracing a message to its request.
+    pub const REQUEST_ID: &str = "request_id";
+}
+
+/// Facts about the accepted request that travel with the body.
+#[derive(Debug, Clone)]
+pub struct Envelope<'a> {
+    /// Scheme name.
+    pub source: &'a str,
+    /// Provider event id, when the scheme has one.
+    pub event_id: Option<&'a str>,
+    /// RFC 3339 time of acceptance.
+    pub received_at: String,
+    /// Request id from API Gateway or Lambda.
+    pub request_id: Option<&'a str>,
+}
+
+/// One message ready to send: what the SQS adapter turns into `SendMessage`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboundMessage {
+    /// The verified body, verbatim but for the two characters SQS refuses.
+    pub body: String,
+    /// String attributes, in contract order.
+    pub attributes: Vec<(&'static str, String)>,
+    /// FIFO only.
+    pub group_id: Option<String>,
+    /// FIFO only: the event id, else the body's SHA-256.
+    pub deduplication_id: Option<String>,
+}
+
+/// The body and attributes together exceed [`MAX_MESSAGE_BYTES`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("message exceeds the SQS size limit")]
+pub struct TooLarge;
+
+impl OutboundMessage {
+    /// Builds the message for a verified JSON `body`.
+    pub fn build(
+        body: &str,
+        envelope: &Envelope<'_>,
+        queue: &QueueConfig,
+    ) -> Result<Self, TooLarge> {
+        let digest = hex::encode(Sha256::digest(body.as_bytes()));
+        let mut attributes = vec![(attribute::SOURCE, envelope.source.to_owned())];
+        if let Some(id) = envelope.event_id {
+            attributes.push((attribute::EVENT_ID, id.to_owned()));
+        }
+        attributes.push((attribute::RECEIVED_AT, envelope.received_at.clone()));
+        attributes.push((attribute::BODY_SHA256, digest.clone()));
+        if let Some(id) = envelope.request_id.filter(|id| !id.is_empty()) {
+            attributes.push((attribute::REQUEST_ID, id.to_owned()));
+        }
+        let body = sqs_safe(body).into_owned();
+        let (group_id, deduplication_id) = if queue.fifo {
+            let dedup = match envelope.event_id {
+                Some(id) if valid_sqs_id(id) => id.to_owned(),
+                Some(id) => hex::encode(Sha256::digest(id.as_bytes())),
+                None => digest,
+            };
+            (Some(queue.group_id.clone()), Some(dedup))
+        } else {
+            (None, None)
+        };
+        let message = Self {
+            body,
+            attributes,
+            group_id,
+            deduplication_id,
+        };
+        if message.size() > MAX_MESSAGE_BYTES {
+            return Err(TooLarge);
+        }
+        Ok(message)
+    }
+
+    /// The size SQS counts: body, plus each attribute's name, type and value.
+    pub fn size(&self) -> usize {
+        self.body.len()
+            + self
+                .attributes
+                .iter()
+                .map(|(name, value)| name.len() + "String".len() + value.len())
+                .sum::<usize>()
+    }
+}
+
+/// Escapes U+FFFE and U+FFFF, the only characters valid JSON text can hold
+/// that SQS refuses. In valid JSON they can only stand inside strings, where
+/// `\ufffe` / `\uffff` denote the same value.
+pub fn sqs_safe(body: &str) -> Cow<'_, str> {
+    if !body.contains(['\u{fffe}', '\u{ffff}']) {
+        return Cow::Borrowed(body);
+    }
+    Cow::Owned(
+        body.replace('\u{fffe}', "\\ufffe")
+            .replace('\u{ffff}', "\\uffff"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn queue(fifo: bool) -> QueueConfig {
+        QueueConfig {
+            url: "http://127.0.0.1/1/q".into(),
+            fifo,
+            group_id: "bracken".into(),
+            timeout: Duration::from_secs(1),
+        }
+    }
+
+    fn envelope(event_id: Option<&str>) -> Envelope<'_> {
+        Envelope {
+            source: "bracken",
+            event_id,
+            received_at: "2026-11-23T05:00:00Z".into(),
+            request_id: Some("req-1"),
+        }
+    }
+
+    #[test]
+    fn standard_queue_message() {
+        let m = OutboundMessage::build(r#"{"a":1}"#, &envelope(None), &queue(false)).unwrap();
+        assert_eq!(m.body, r#"{"a":1}"#);
+        assert_eq!(m.group_id, None);
+        assert_eq!(m.deduplication_id, None);
+        let names: Vec<_> = m.attributes.iter().map(|(n, _)| *n).collect();
+        assert_eq!(
+            names,
+            ["source", "received_at", "body_sha256", "request_id"]
+        );
+        assert_eq!(
+            m.attributes[2].1,
+            hex::encode(Sha256::digest(br#"{"a":1}"#))
+        );
+    }
+
+    #[test]
+    fn fifo_deduplicates_on_event_id_else_body_digest() {
+        let m = OutboundMessage::build("{}", &envelope(Some("msg_1")), &queue(true)).unwrap();
+        assert_eq!(m.group_id.as_deref(), Some("bracken"));
+        assert_eq!(m.deduplication_id.as_deref(), Some("msg_1"));
+        let m = OutboundMessage::build("{}", &envelope(None), &queue(true)).unwrap();
+        assert_eq!(m.deduplication_id, Some(hex::encode(Sha256::digest(b"{}"))));
+        let long = "x".repeat(200);
+        let m = OutboundMessage::build("{}", &envelope(Some(&long)), &queue(true)).unwrap();
+        assert_eq!(
+            m.deduplication_id,
+            Some(hex::encode(Sha256::digest(long.as_bytes())))
+        );
+    }
+
+    #[test]
+    fn characters_sqs_refuses_are_escaped_in_place() {
+        let body = "{\"a\":\"x\u{fffe}y\u{ffff}\"}";
+        let m = OutboundMessage::build(body, &envelope(None), &queue(false)).unwrap();
+        assert_eq!(m.body, r#"{"a":"x\ufffey\uffff"}"#);
+        let before: serde_json::Value = serde_json::from_str(body).unwrap();
+        let after: serde_json::Value = serde_json::from_str(&m.body).unwrap();
+        assert_eq!(before, after, "same JSON value");
+        // The digest is of the body as received.
+        assert_eq!(
+            m.attributes[2].1,
+            hex::encode(Sha256::digest(body.as_bytes()))
+        );
+    }
+
+    #[test]
+    fn size_counts_attributes() {
+        let m = OutboundMessage::build("{}", &envelope(None), &queue(false)).unwrap();
+        let attrs: usize = m
+            .attributes
+            .iter()
+            .map(|(n, v)| n.len() + 6 + v.len())
+            .sum();
+        assert_eq!(m.size(), 2 + attrs);
+        let big = format!("\"{}\"", "a".repeat(MAX_MESSAGE_BYTES - 2));
+        assert_eq!(
+            OutboundMessage::build(&big, &envelope(None), &queue(false)),
+            Err(TooLarge)
+        );
+    }
+}

@@ -1,0 +1,139 @@
+//! The SQS adapter behind [`Publisher`]: the real `aws-sdk-sqs` client, with
+//! explicit timeouts and retries so a sick queue costs a bounded wait.
+
+use std::time::Duration;
+
+use aws_config::BehaviorVersion;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_sdk_sqs::Client;
+use aws_sdk_sqs::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_sqs::types::MessageAttributeValue;
+
+use crate::config::QueueConfig;
+use crate::message::OutboundMessage;
+use crate::publish::{PublishError, Publisher};
+
+/// Builds the SQS client once, at cold start. Makes no network call: the
+/// region comes from the environment (always set on Lambda) or the queue URL,
+/// and credentials are resolved on first use.
+pub async fn client(queue: &QueueConfig) -> Client {
+    let attempt = (queue.timeout / 2).max(Duration::from_millis(100));
+    let timeouts = TimeoutConfig::builder()
+        .connect_timeout(attempt.min(Duration::from_secs(1)))
+        .operation_attempt_timeout(attempt)
+        .operation_timeout(queue.timeout)
+        .build();
+    let retries = RetryConfig::standard()
+        .with_max_attempts(3)
+        .with_initial_backoff(Duration::from_millis(50))
+        .with_max_backoff(Duration::from_millis(500));
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .timeout_config(timeouts)
+        .retry_config(retries);
+    let region_in_env = ["AWS_REGION", "AWS_DEFAULT_REGION"]
+        .iter()
+        .any(|var| std::env::var_os(var).is_some_and(|v| !v.is_empty()));
+    if !region_in_env {
+        // Without this the default chain would ask the instance metadata service.
+        loader = loader.region(aws_config::Region::new(
+            region_from_url(&queue.url).to_owned(),
+        ));
+    }
+    Client::new(&loader.load().await)
+}
+
+/// `sqs.<region>.amazonaws.com` names its region; anything else falls back to us-east-1.
+fn region_from_url(url: &str) -> &str {
+    url.split("://")
+        .nth(1)
+        .and_then(|rest| rest.strip_prefix("sqs."))
+        .and_then(|rest| rest.split('.').next())
+        .filter(|region| !region.is_empty() && !region.contains(['/', ':']))
+        .unwrap_or("us-east-1")
+}
+
+/// Publishes to one queue.
+#[derive(Debug, Clone)]
+pub struct SqsPublisher {
+    client: Client,
+    queue_url: String,
+}
+
+impl SqsPublisher {
+    /// Wraps a client built by [`client`].
+    pub fn new(client: Client, queue_url: impl Into<String>) -> Self {
+        Self {
+            client,
+            queue_url: queue_url.into(),
+        }
+    }
+}
+
+impl Publisher for SqsPublisher {
+    async fn publish(&self, message: &OutboundMessage) -> Result<String, PublishError> {
+        let mut request = self
+            .client
+            .send_message()
+            .queue_url(&self.queue_url)
+            .message_body(&message.body)
+            .set_message_group_id(message.group_id.clone())
+            .set_message_deduplication_id(message.deduplication_id.clone());
+        for (name, value) in &message.attributes {
+            let value = MessageAttributeValue::builder()
+                .data_type("String")
+                .string_value(value)
+                .build()
+                .map_err(|e| PublishError::Other(e.to_string()))?;
+            request = request.message_attributes(*name, value);
+        }
+        let output = request.send().await.map_err(classify)?;
+        output
+            .message_id
+            .ok_or_else(|| PublishError::Other("SQS answered without a message id".into()))
+    }
+}
+
+fn classify<E, R>(error: SdkError<E, R>) -> PublishError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    let detail = aws_sdk_sqs::error::DisplayErrorContext(&error).to_string();
+    match &error {
+        SdkError::TimeoutError(_) => PublishError::Timeout(detail),
+        SdkError::DispatchFailure(failure) if failure.is_timeout() => PublishError::Timeout(detail),
+        SdkError::DispatchFailure(failure) if failure.is_io() => PublishError::Unreachable(detail),
+        SdkError::ServiceError(context) => {
+            let code = context.err().code().unwrap_or_default();
+            if code.contains("Throttl") || code == "RequestThrottled" || code == "SlowDown" {
+                PublishError::Throttled(detail)
+            } else if code.contains("AccessDenied")
+                || code.contains("InvalidClientTokenId")
+                || code.contains("SignatureDoesNotMatch")
+            {
+                PublishError::AccessDenied(detail)
+            } else if code.contains("NonExistentQueue") || code.contains("QueueDoesNotExist") {
+                PublishError::QueueMissing(detail)
+            } else {
+                PublishError::Other(detail)
+            }
+        }
+        _ => PublishError::Other(detail),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::region_from_url;
+
+    #[test]
+    fn region_comes_from_the_queue_host() {
+        assert_eq!(
+            region_from_url("https://sqs.eu-west-2.amazonaws.com/1/q"),
+            "eu-west-2"
+        );
+        assert_eq!(region_from_url("http://127.0.0.1:5000/1/q"), "us-east-1");
+        assert_eq!(region_from_url("https://sqs./1/q"), "us-east-1");
+    }
+}

@@ -1,0 +1,353 @@
+//! Every outcome of the handler, for every scheme and every event shape,
+//! through real `lambda_http` payload types and an in-process queue.
+
+mod common;
+
+use common::LAMBDA_REQUEST_ID;
+use common::*;
+use hookline::publish::PublishError;
+use hookline::sample_event::Shape;
+use hookline::{Receiver, Scheme};
+
+const QUEUE: &str = "http://127.0.0.1:1/123456789012/hooks";
+const BODY: &[u8] = br#"{"event":"user.created","id":42,"name":"Zo\u00eb"}"#;
+
+fn receiver(scheme: Scheme) -> Receiver<FakeQueue> {
+    Receiver::new(config(scheme, QUEUE, &[]), FakeQueue::default())
+}
+
+fn fake(receiver: &Receiver<FakeQueue>) -> &FakeQueue {
+    receiver.publisher()
+}
+
+#[tokio::test]
+async fn signed_requests_are_enqueued_in_every_shape() {
+    for scheme in Scheme::ALL {
+        let receiver = receiver(scheme);
+        for shape in Shape::ALL {
+            for base64 in [false, true] {
+                let headers = signed_headers(scheme, BODY, Some("evt_123"));
+                let answer = send(&receiver, shape, &request(headers, BODY, base64)).await;
+                assert_eq!(
+                    answer.status, 200,
+                    "{scheme:?} {shape:?} base64={base64}: {}",
+                    answer.body
+                );
+                let reply: serde_json::Value = serde_json::from_str(&answer.body).unwrap();
+                assert!(reply["id"].as_str().unwrap().starts_with("msg-"));
+                assert_eq!(
+                    answer.header("content-type").as_deref(),
+                    Some("application/json")
+                );
+            }
+        }
+        let sent = fake(&receiver).sent.lock().unwrap();
+        assert_eq!(sent.len(), 8);
+        for message in sent.iter() {
+            assert_eq!(message.body.as_bytes(), BODY, "verbatim body");
+            let attr = |name: &str| {
+                message
+                    .attributes
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, v)| v.clone())
+            };
+            assert_eq!(attr("source").as_deref(), Some(scheme.name()));
+            let expect_id = matches!(
+                scheme,
+                Scheme::StandardWebhooks | Scheme::ActiGraph | Scheme::Basic | Scheme::Bearer
+            );
+            assert_eq!(
+                attr("event_id").as_deref(),
+                expect_id.then_some("evt_123"),
+                "{scheme:?}"
+            );
+            assert!(attr("received_at").unwrap().ends_with('Z'));
+            assert_eq!(attr("body_sha256").unwrap().len(), 64);
+            let request_id = attr("request_id").unwrap();
+            assert!(
+                request_id == "req-0001" || request_id == LAMBDA_REQUEST_ID,
+                "{request_id}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn wrong_or_missing_signatures_are_401_and_never_enqueued() {
+    for scheme in Scheme::ALL {
+        let receiver = receiver(scheme);
+        for shape in Shape::ALL {
+            let mut tampered = signed_headers(scheme, BODY, Some("evt_1"));
+            let other_body = br#"{"event":"user.deleted"}"#;
+            let cases = [
+                ("no headers", vec![], &BODY[..]),
+                ("other body", std::mem::take(&mut tampered), &other_body[..]),
+            ];
+            for (what, headers, body) in cases {
+                if what == "other body" && matches!(scheme, Scheme::Basic | Scheme::Bearer) {
+                    continue; // credentials do not cover the body
+                }
+                let answer = send(&receiver, shape, &request(headers, body, false)).await;
+                assert_eq!(answer.status, 401, "{scheme:?} {shape:?} {what}");
+                assert_eq!(answer.body, r#"{"error":"unauthorized"}"#);
+                let challenge = answer.header("www-authenticate");
+                assert_eq!(
+                    challenge.is_some(),
+                    matches!(scheme, Scheme::Basic | Scheme::Bearer),
+                    "{scheme:?}"
+                );
+            }
+        }
+        assert_eq!(fake(&receiver).count(), 0);
+    }
+}
+
+#[tokio::test]
+async fn repeated_signature_headers_are_refused_in_every_shape() {
+    for scheme in [
+        Scheme::OneCentre,
+        Scheme::ActiGraph,
+        Scheme::Bracken,
+        Scheme::Bearer,
+    ] {
+        let receiver = receiver(scheme);
+        for shape in Shape::ALL {
+            let mut headers = signed_headers(scheme, BODY, None);
+            let first = headers[0].clone();
+            headers.insert(1, first);
+            let answer = send(&receiver, shape, &request(headers, BODY, false)).await;
+            assert_eq!(answer.status, 401, "{scheme:?} {shape:?}");
+        }
+        assert_eq!(fake(&receiver).count(), 0);
+    }
+}
+
+#[tokio::test]
+async fn verified_but_not_json_is_400() {
+    for scheme in Scheme::ALL {
+        let receiver = receiver(scheme);
+        for body in [
+            &b"not json"[..],
+            b"",
+            b"\xff\xfe{}",
+            b"\xef\xbb\xbf{}",
+            b"{\"a\":1}{}",
+        ] {
+            let headers = signed_headers(scheme, body, Some("evt_2"));
+            let answer = send(&receiver, Shape::HttpV2, &request(headers, body, true)).await;
+            assert_eq!(answer.status, 400, "{scheme:?} {body:?}");
+            assert_eq!(answer.body, r#"{"error":"invalid_json"}"#);
+        }
+        assert_eq!(fake(&receiver).count(), 0);
+    }
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_413() {
+    let receiver = receiver(Scheme::OneCentre);
+    let big = format!("\"{}\"", "a".repeat(1024 * 1024 - 1));
+    let headers = signed_headers(Scheme::OneCentre, big.as_bytes(), None);
+    let answer = send(
+        &receiver,
+        Shape::HttpV2,
+        &request(headers, big.as_bytes(), false),
+    )
+    .await;
+    assert_eq!(answer.status, 413);
+    // Just under the limit for the body alone, but over once attributes are added.
+    let near = format!("\"{}\"", "a".repeat(1024 * 1024 - 2 - 50));
+    let headers = signed_headers(Scheme::OneCentre, near.as_bytes(), None);
+    let answer = send(
+        &receiver,
+        Shape::HttpV2,
+        &request(headers, near.as_bytes(), false),
+    )
+    .await;
+    assert_eq!(answer.status, 413);
+    assert_eq!(fake(&receiver).count(), 0);
+}
+
+#[tokio::test]
+async fn only_post_is_allowed() {
+    let receiver = receiver(Scheme::OneCentre);
+    for method in ["GET", "PUT", "OPTIONS", "DELETE", "HEAD"] {
+        for shape in Shape::ALL {
+            let headers = signed_headers(Scheme::OneCentre, BODY, None);
+            let mut req = request(headers, BODY, false);
+            req.method = method;
+            let answer = send(&receiver, shape, &req).await;
+            assert_eq!(answer.status, 405, "{method} {shape:?}");
+            assert_eq!(answer.header("allow").as_deref(), Some("POST"));
+        }
+    }
+    assert_eq!(fake(&receiver).count(), 0);
+}
+
+#[tokio::test]
+async fn invalid_base64_body_is_400_not_a_crash() {
+    let receiver = receiver(Scheme::OneCentre);
+    for shape in Shape::ALL {
+        let mut payload = hookline::sample_event::event(
+            shape,
+            &request(signed_headers(Scheme::OneCentre, BODY, None), BODY, true),
+        );
+        payload["body"] = serde_json::json!("%%%not base64%%%");
+        let answer = invoke(&receiver, &payload).await;
+        assert_eq!(answer.status, 400, "{shape:?}");
+        assert_eq!(answer.body, r#"{"error":"invalid_body_encoding"}"#);
+    }
+    assert_eq!(fake(&receiver).count(), 0);
+}
+
+#[tokio::test]
+async fn actigraph_handshake_echoes_the_code_and_enqueues_nothing() {
+    for scheme in [Scheme::ActiGraph, Scheme::Basic, Scheme::Bearer] {
+        let receiver = receiver(scheme);
+        for shape in Shape::ALL {
+            let code = "5b4a9f3e-8d2c-4b1a-9e7f-0c6d5a4b3c2d";
+            let headers = vec![
+                ("X-ActiGraph-Event".to_string(), "validation".to_string()),
+                ("X-ActiGraph-Hook-Secret".to_string(), code.to_string()),
+            ];
+            let body =
+                br#"{"WebhookId": "74", "ValidationCode": "5b4a9f3e-8d2c-4b1a-9e7f-0c6d5a4b3c2d"}"#;
+            let answer = send(&receiver, shape, &request(headers, body, false)).await;
+            assert_eq!(answer.status, 200, "{scheme:?} {shape:?}");
+            assert_eq!(
+                answer.header("x-actigraph-hook-secret").as_deref(),
+                Some(code)
+            );
+
+            for bad in ["x".repeat(257), String::new(), "caf\u{e9}".into()] {
+                let headers = vec![
+                    ("X-ActiGraph-Event".to_string(), "validation".to_string()),
+                    ("X-ActiGraph-Hook-Secret".to_string(), bad.clone()),
+                ];
+                let answer = send(&receiver, shape, &request(headers, body, false)).await;
+                assert_eq!(answer.status, 400, "{scheme:?} {shape:?} {bad:?}");
+                assert_eq!(answer.header("x-actigraph-hook-secret"), None);
+            }
+        }
+        assert_eq!(fake(&receiver).count(), 0);
+    }
+}
+
+#[tokio::test]
+async fn other_schemes_do_not_answer_the_handshake() {
+    let receiver = receiver(Scheme::OneCentre);
+    let headers = vec![
+        ("X-ActiGraph-Event".to_string(), "validation".to_string()),
+        ("X-ActiGraph-Hook-Secret".to_string(), "abc".to_string()),
+    ];
+    let answer = send(&receiver, Shape::HttpV2, &request(headers, b"{}", false)).await;
+    assert_eq!(answer.status, 401);
+    assert_eq!(answer.header("x-actigraph-hook-secret"), None);
+}
+
+#[tokio::test]
+async fn queue_failures_are_503_so_the_sender_retries() {
+    let receiver = receiver(Scheme::StandardWebhooks);
+    for failure in [
+        PublishError::Timeout("t".into()),
+        PublishError::Unreachable("u".into()),
+        PublishError::Throttled("t".into()),
+        PublishError::AccessDenied("a".into()),
+        PublishError::QueueMissing("q".into()),
+        PublishError::Other("o".into()),
+    ] {
+        *fake(&receiver).failure.lock().unwrap() = Some(failure.clone());
+        let headers = signed_headers(Scheme::StandardWebhooks, BODY, Some("evt_9"));
+        let answer = send(&receiver, Shape::HttpV2, &request(headers, BODY, false)).await;
+        assert_eq!(answer.status, 503, "{failure:?}");
+        assert_eq!(answer.body, r#"{"error":"queue_unavailable"}"#);
+        assert_eq!(answer.header("retry-after").as_deref(), Some("1"));
+    }
+    *fake(&receiver).failure.lock().unwrap() = None;
+    let headers = signed_headers(Scheme::StandardWebhooks, BODY, Some("evt_9"));
+    assert_eq!(
+        send(&receiver, Shape::HttpV2, &request(headers, BODY, false))
+            .await
+            .status,
+        200
+    );
+}
+
+#[tokio::test]
+async fn stale_standard_webhooks_are_401() {
+    let receiver = receiver(Scheme::StandardWebhooks);
+    let delivery = hookline::sign::Delivery {
+        id: Some("msg_old"),
+        timestamp: now_secs() - 301,
+    };
+    let headers = hookline::sign::sign(
+        Scheme::StandardWebhooks,
+        secret_for(Scheme::StandardWebhooks).as_bytes(),
+        BODY,
+        &delivery,
+    )
+    .unwrap()
+    .into_iter()
+    .map(|(n, v)| (n.to_string(), v))
+    .collect();
+    assert_eq!(
+        send(&receiver, Shape::HttpV2, &request(headers, BODY, false))
+            .await
+            .status,
+        401
+    );
+}
+
+#[tokio::test]
+async fn bracken_loose_json_is_enqueued_verbatim() {
+    let receiver = receiver(Scheme::Bracken);
+    let body = br#"{ "b": 1.0, "2": "x", "b": "\u00e9" }"#;
+    let headers = signed_headers(Scheme::Bracken, body, None);
+    assert_eq!(
+        send(&receiver, Shape::RestV1, &request(headers, body, false))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        fake(&receiver).sent.lock().unwrap()[0].body.as_bytes(),
+        body
+    );
+}
+
+#[tokio::test]
+async fn characters_sqs_refuses_are_escaped() {
+    let receiver = receiver(Scheme::OneCentre);
+    let body = "{\"text\":\"a\u{fffe}b\u{ffff}\"}".as_bytes();
+    let headers = signed_headers(Scheme::OneCentre, body, None);
+    assert_eq!(
+        send(&receiver, Shape::HttpV2, &request(headers, body, false))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        fake(&receiver).sent.lock().unwrap()[0].body,
+        r#"{"text":"a\ufffeb\uffff"}"#
+    );
+}
+
+#[tokio::test]
+async fn rotation_accepts_the_previous_secret() {
+    let cfg = config(
+        Scheme::OneCentre,
+        QUEUE,
+        &[
+            ("WEBHOOK_SECRET", "brand-new"),
+            ("WEBHOOK_SECRET_PREVIOUS", secret_for(Scheme::OneCentre)),
+        ],
+    );
+    let receiver = Receiver::new(cfg, FakeQueue::default());
+    let headers = signed_headers(Scheme::OneCentre, BODY, None);
+    assert_eq!(
+        send(&receiver, Shape::HttpV2, &request(headers, BODY, false))
+            .await
+            .status,
+        200
+    );
+}
