@@ -9,6 +9,7 @@ pub mod error;
 pub mod handler;
 pub mod js_json;
 pub mod lambda_event;
+pub mod logging;
 pub mod message;
 pub mod publish;
 pub mod sample_event;

@@ -9,7 +9,7 @@ use lambda_runtime::{LambdaEvent, service_fn};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+    hookline::logging::init();
     let config = Config::from_env().inspect_err(|error| {
         tracing::error!(error = %error, "configuration error");
         eprintln!("hookline: configuration error: {error}");

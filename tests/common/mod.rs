@@ -176,3 +176,6 @@ impl FakeQueue {
         self.sent.lock().unwrap().len()
     }
 }
+
+pub mod moto;
+pub mod runtime;

@@ -1,0 +1,316 @@
+//! The real `hookline` binary, run as Lambda runs it (against a stand-in for
+//! the Runtime API), publishing to a real SQS-compatible server (moto).
+
+mod common;
+
+use std::io::Read;
+use std::process::Child;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::moto::Moto;
+use common::runtime::{Invocation, RuntimeApi};
+use common::{now_secs, request, secret_for, signed_headers};
+use hookline::Scheme;
+use hookline::sample_event::{Shape, event};
+use serde_json::Value;
+
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(future)
+}
+
+/// The function process plus everything it printed.
+struct Function {
+    runtime: RuntimeApi,
+    child: Child,
+    output: Arc<Mutex<Vec<u8>>>,
+}
+
+impl Function {
+    fn start(scheme: Scheme, queue_url: &str, endpoint: &str, extra: &[(&str, &str)]) -> Self {
+        let mut env: Vec<(&str, String)> = vec![
+            ("WEBHOOK_SCHEME", scheme.name().into()),
+            ("WEBHOOK_SECRET", secret_for(scheme).into()),
+            ("QUEUE_URL", queue_url.into()),
+            ("AWS_ENDPOINT_URL_SQS", endpoint.into()),
+            ("AWS_ACCESS_KEY_ID", "test".into()),
+            ("AWS_SECRET_ACCESS_KEY", "test".into()),
+            ("AWS_REGION", "us-east-1".into()),
+            ("AWS_EC2_METADATA_DISABLED", "true".into()),
+        ];
+        for (key, value) in extra {
+            env.retain(|(k, _)| k != key);
+            env.push((key, (*value).into()));
+        }
+        let runtime = RuntimeApi::start();
+        let mut child = runtime.spawn(env!("CARGO_BIN_EXE_hookline").as_ref(), &env);
+        let output = Arc::new(Mutex::new(Vec::new()));
+        for mut stream in [
+            Box::new(child.stdout.take().unwrap()) as Box<dyn Read + Send>,
+            Box::new(child.stderr.take().unwrap()),
+        ] {
+            let output = Arc::clone(&output);
+            std::thread::spawn(move || {
+                let mut buffer = [0u8; 8192];
+                while let Ok(n) = stream.read(&mut buffer) {
+                    if n == 0 {
+                        break;
+                    }
+                    output.lock().unwrap().extend_from_slice(&buffer[..n]);
+                }
+            });
+        }
+        Self {
+            runtime,
+            child,
+            output,
+        }
+    }
+
+    /// Sends a request in `shape`; returns (status, response payload).
+    fn send(&mut self, shape: Shape, headers: Vec<(String, String)>, body: &[u8]) -> (u16, Value) {
+        let payload = event(shape, &request(headers, body, false));
+        match self.runtime.invoke(&payload) {
+            Invocation::Response(response) => {
+                (response["statusCode"].as_u64().unwrap() as u16, response)
+            }
+            Invocation::Error(error) => panic!("invocation error: {error}"),
+        }
+    }
+
+    fn logs(&self) -> String {
+        String::from_utf8_lossy(&self.output.lock().unwrap()).into_owned()
+    }
+}
+
+impl Drop for Function {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn attribute(message: &aws_sdk_sqs::types::Message, name: &str) -> Option<String> {
+    message
+        .message_attributes()?
+        .get(name)?
+        .string_value()
+        .map(str::to_owned)
+}
+
+#[test]
+fn signed_events_reach_the_queue_byte_for_byte() {
+    let moto = Moto::start();
+    let cases: [(Scheme, Shape, &[u8]); 4] = [
+        (
+            Scheme::StandardWebhooks,
+            Shape::HttpV2,
+            br#"{"type":"invoice.paid","amount":1200,"note":"caf\u00e9 \u2603"}"#,
+        ),
+        (
+            Scheme::Bracken,
+            Shape::RestV1,
+            b"{ \"user\": \"Test-User\", \"score\": 1.0, \"tags\": [\"a\", \"b\"] }\n",
+        ),
+        (
+            Scheme::OneCentre,
+            Shape::FunctionUrl,
+            r#"{"company_name":"Acme","emoji":"😀"}"#.as_bytes(),
+        ),
+        (Scheme::ActiGraph, Shape::Alb, br#"{"Test":"Value"}"#),
+    ];
+    for (scheme, shape, body) in cases {
+        let queue = block_on(moto.create_queue(&format!("hooks-{}", scheme.name())));
+        let mut function = Function::start(scheme, &queue, &moto.endpoint(), &[]);
+        let headers = signed_headers(scheme, body, Some("evt_e2e_1"));
+        let signature_values: Vec<String> = headers.iter().map(|(_, v)| v.clone()).collect();
+        let (status, response) = function.send(shape, headers, body);
+        assert_eq!(status, 200, "{scheme:?}: {response}");
+
+        let messages = block_on(moto.drain(&queue));
+        assert_eq!(messages.len(), 1, "{scheme:?}");
+        let message = &messages[0];
+        assert_eq!(
+            message.body().unwrap().as_bytes(),
+            body,
+            "{scheme:?}: body byte for byte"
+        );
+        let reply: Value = serde_json::from_str(response["body"].as_str().unwrap()).unwrap();
+        assert_eq!(reply["id"].as_str(), message.message_id());
+        assert_eq!(attribute(message, "source").as_deref(), Some(scheme.name()));
+        assert!(attribute(message, "request_id").is_some());
+        assert!(attribute(message, "received_at").unwrap().ends_with('Z'));
+        use sha2::Digest;
+        assert_eq!(
+            attribute(message, "body_sha256"),
+            Some(hex::encode(sha2::Sha256::digest(body)))
+        );
+        if scheme != Scheme::OneCentre && scheme != Scheme::Bracken {
+            assert_eq!(attribute(message, "event_id").as_deref(), Some("evt_e2e_1"));
+        }
+
+        // One log line per request; nothing secret, no signature, no body.
+        let logs = function.logs();
+        assert!(logs.contains("\"outcome\":\"enqueued\""), "{logs}");
+        assert!(!logs.contains(secret_for(scheme)), "secret in logs");
+        for value in signature_values.iter().filter(|v| v.len() > 12) {
+            assert!(
+                !logs.contains(value.as_str()),
+                "signature header value in logs: {value}"
+            );
+        }
+        let body_text = String::from_utf8_lossy(body);
+        assert!(!logs.contains(body_text.trim()), "body in logs");
+    }
+}
+
+#[test]
+fn fifo_queue_drops_a_redelivered_event() {
+    let moto = Moto::start();
+    let queue = block_on(moto.create_queue("hooks.fifo"));
+    let mut function = Function::start(Scheme::StandardWebhooks, &queue, &moto.endpoint(), &[]);
+    let body = br#"{"type":"order.created","order":7}"#;
+    for _ in 0..2 {
+        let (status, _) = function.send(
+            Shape::HttpV2,
+            signed_headers(Scheme::StandardWebhooks, body, Some("msg_same")),
+            body,
+        );
+        assert_eq!(status, 200);
+    }
+    let (status, _) = function.send(
+        Shape::HttpV2,
+        signed_headers(Scheme::StandardWebhooks, body, Some("msg_other")),
+        body,
+    );
+    assert_eq!(status, 200);
+    let messages = block_on(moto.drain(&queue));
+    let ids: Vec<_> = messages
+        .iter()
+        .filter_map(|m| attribute(m, "event_id"))
+        .collect();
+    assert_eq!(ids, ["msg_same", "msg_other"]);
+    for message in &messages {
+        let group = message
+            .attributes()
+            .and_then(|a| a.get(&aws_sdk_sqs::types::MessageSystemAttributeName::MessageGroupId));
+        assert_eq!(group.map(String::as_str), Some("standard-webhooks"));
+    }
+}
+
+#[test]
+fn queue_outage_is_503_and_the_retry_lands_exactly_once() {
+    let mut moto = Moto::start();
+    let queue = block_on(moto.create_queue("hooks-outage"));
+    let mut function = Function::start(
+        Scheme::OneCentre,
+        &queue,
+        &moto.endpoint(),
+        &[("SQS_TIMEOUT_MS", "2000")],
+    );
+    let body = br#"{"event":"application.approved","id":1}"#;
+    let (status, _) = function.send(
+        Shape::HttpV2,
+        signed_headers(Scheme::OneCentre, body, None),
+        body,
+    );
+    assert_eq!(status, 200);
+    assert_eq!(block_on(moto.drain(&queue)).len(), 1);
+
+    moto.stop();
+    let started = Instant::now();
+    let (status, response) = function.send(
+        Shape::HttpV2,
+        signed_headers(Scheme::OneCentre, body, None),
+        body,
+    );
+    assert_eq!(status, 503, "{response}");
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "bounded by SQS_TIMEOUT_MS, not by Lambda's timeout"
+    );
+    assert!(
+        function.logs().contains("\"reason\":\"unreachable\"")
+            || function.logs().contains("\"reason\":\"timeout\""),
+        "{}",
+        function.logs()
+    );
+
+    // The queue comes back (empty, as moto keeps no state); the sender retries.
+    let moto = Moto::start_on(moto.port);
+    let queue_again = block_on(moto.create_queue("hooks-outage"));
+    assert_eq!(queue_again, queue);
+    let (status, _) = function.send(
+        Shape::HttpV2,
+        signed_headers(Scheme::OneCentre, body, None),
+        body,
+    );
+    assert_eq!(status, 200);
+    let messages = block_on(moto.drain(&queue));
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0].body().unwrap().as_bytes(), body);
+}
+
+#[test]
+fn rejected_requests_enqueue_nothing() {
+    let moto = Moto::start();
+    let queue = block_on(moto.create_queue("hooks-rejects"));
+    let mut function = Function::start(Scheme::StandardWebhooks, &queue, &moto.endpoint(), &[]);
+    let body = br#"{"a":1}"#;
+    let mut stale = signed_headers(Scheme::StandardWebhooks, body, Some("msg_1"));
+    stale[1].1 = (now_secs() - 3600).to_string();
+    let cases: Vec<(Vec<(String, String)>, &[u8], u16)> = vec![
+        (vec![], body, 401),
+        (stale, body, 401),
+        (
+            signed_headers(Scheme::StandardWebhooks, b"not json", Some("msg_2")),
+            b"not json",
+            400,
+        ),
+    ];
+    for (headers, body, want) in cases {
+        let (status, response) = function.send(Shape::HttpV2, headers, body);
+        assert_eq!(status, want, "{response}");
+    }
+    assert!(block_on(moto.drain(&queue)).is_empty());
+}
+
+#[test]
+fn bad_configuration_fails_init_naming_the_variable() {
+    for (var, value) in [
+        ("WEBHOOK_SCHEME", "github"),
+        ("QUEUE_URL", "not-a-queue"),
+        ("WEBHOOK_SECRET", ""),
+        ("WEBHOOK_TOLERANCE_SECONDS", "soon"),
+    ] {
+        let mut function = Function::start(
+            Scheme::Basic,
+            "https://sqs.us-east-1.amazonaws.com/123456789012/q",
+            "http://127.0.0.1:9",
+            &[(var, value)],
+        );
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let status = loop {
+            if let Some(status) = function.child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "function with bad {var} kept running"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert!(!status.success(), "{var}");
+        std::thread::sleep(Duration::from_millis(100));
+        let logs = function.logs();
+        assert!(logs.contains(var), "{var}: {logs}");
+        assert!(
+            !logs.contains(secret_for(Scheme::Basic)),
+            "secret in init error"
+        );
+    }
+}
