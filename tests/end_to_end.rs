@@ -263,7 +263,8 @@ fn rejected_requests_enqueue_nothing() {
     let body = br#"{"a":1}"#;
     let mut stale = signed_headers(Scheme::StandardWebhooks, body, Some("msg_1"));
     stale[1].1 = (now_secs() - 3600).to_string();
-    let cases: Vec<(Vec<(String, String)>, &[u8], u16)> = vec![
+    type Case<'a> = (Vec<(String, String)>, &'a [u8], u16);
+    let cases: Vec<Case> = vec![
         (vec![], body, 401),
         (stale, body, 401),
         (
