@@ -1,0 +1,186 @@
+//! Developer tools around the receiver: `sign` plays a provider (prints
+//! headers, writes a Lambda event, or POSTs a signed request) and `consume`
+//! reads verified events back off the queue.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use aws_sdk_sqs::types::{MessageAttributeValue, MessageSystemAttributeName};
+use clap::{Parser, Subcommand};
+use hookline::Scheme;
+use hookline::sample_event::{HttpRequest, Shape, event};
+use hookline::sign::{Delivery, sign};
+
+#[derive(Parser)]
+#[command(
+    name = "hookline-cli",
+    version,
+    about = "Sign webhook requests like a provider, and read verified events off the queue"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Sign a JSON body as the provider of SCHEME would.
+    Sign(SignArgs),
+    /// Long-poll the queue, print each event with its attributes, delete it after printing.
+    Consume(ConsumeArgs),
+}
+
+#[derive(clap::Args)]
+struct SignArgs {
+    /// onecentre, actigraph, basic, bearer, bracken or standard-webhooks.
+    #[arg(long, env = "WEBHOOK_SCHEME")]
+    scheme: Scheme,
+    /// The signing secret (for basic: user:password; for bearer: the token).
+    #[arg(long, env = "WEBHOOK_SECRET", hide_env_values = true)]
+    secret: String,
+    /// File holding the body; `-` (the default) reads standard input.
+    #[arg(long, default_value = "-")]
+    body: PathBuf,
+    /// Event id (`webhook-id` / `X-ActiGraph-Delivery`).
+    #[arg(long)]
+    id: Option<String>,
+    /// Unix seconds to sign (Standard Webhooks); default now.
+    #[arg(long)]
+    timestamp: Option<i64>,
+    /// Write a Lambda event of this shape: rest-v1, http-v2, function-url or alb.
+    #[arg(long, conflicts_with = "post")]
+    event: Option<Shape>,
+    /// Base64-encode the body inside the event, as AWS does for binary media types.
+    #[arg(long, requires = "event")]
+    base64: bool,
+    /// Where to write the event (default standard output).
+    #[arg(long, requires = "event")]
+    out: Option<PathBuf>,
+    /// POST the signed request to this URL and print the answer.
+    #[arg(long)]
+    post: Option<String>,
+}
+
+#[derive(clap::Args)]
+struct ConsumeArgs {
+    /// The queue URL (as the receiver's QUEUE_URL).
+    #[arg(long, env = "QUEUE_URL")]
+    queue_url: String,
+    /// Stop after the first empty poll instead of polling forever.
+    #[arg(long)]
+    once: bool,
+    /// Long-poll wait in seconds (0 to 20).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(i32).range(0..=20))]
+    wait: i32,
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    match Cli::parse().command {
+        Command::Sign(args) => sign_command(args),
+        Command::Consume(args) => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?
+            .block_on(consume(args)),
+    }
+}
+
+fn sign_command(args: SignArgs) -> Result<(), Box<dyn std::error::Error>> {
+    let mut body = Vec::new();
+    if args.body.as_os_str() == "-" {
+        std::io::stdin().read_to_end(&mut body)?;
+    } else {
+        body = std::fs::read(&args.body)?;
+    }
+    let now = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs() as i64;
+    let delivery = Delivery {
+        id: args.id.as_deref(),
+        timestamp: args.timestamp.unwrap_or(now),
+    };
+    let mut headers: Vec<(String, String)> =
+        sign(args.scheme, args.secret.as_bytes(), &body, &delivery)?
+            .into_iter()
+            .map(|(name, value)| (name.to_owned(), value))
+            .collect();
+    headers.push(("content-type".into(), "application/json".into()));
+
+    if let Some(shape) = args.event {
+        let request = HttpRequest {
+            method: "POST",
+            path: "/webhook",
+            headers,
+            body: &body,
+            base64: args.base64,
+            request_id: "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
+        };
+        let text = serde_json::to_string_pretty(&event(shape, &request))? + "\n";
+        match args.out {
+            Some(path) => std::fs::write(path, text)?,
+            None => print!("{text}"),
+        }
+    } else if let Some(url) = args.post {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let mut request = agent.post(&url);
+        for (name, value) in &headers {
+            request = request.header(name, value);
+        }
+        let mut response = request.send(&body[..])?;
+        println!("{}", response.status());
+        println!("{}", response.body_mut().read_to_string()?);
+    } else {
+        for (name, value) in headers {
+            println!("{name}: {value}");
+        }
+    }
+    Ok(())
+}
+
+async fn consume(args: ConsumeArgs) -> Result<(), Box<dyn std::error::Error>> {
+    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let client = aws_sdk_sqs::Client::new(&config);
+    loop {
+        let output = client
+            .receive_message()
+            .queue_url(&args.queue_url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(args.wait)
+            .message_attribute_names("All")
+            .message_system_attribute_names(MessageSystemAttributeName::All)
+            .send()
+            .await?;
+        let messages = output.messages.unwrap_or_default();
+        if messages.is_empty() && args.once {
+            return Ok(());
+        }
+        for message in messages {
+            let attributes: serde_json::Map<String, serde_json::Value> = message
+                .message_attributes()
+                .into_iter()
+                .flatten()
+                .map(|(name, value): (&String, &MessageAttributeValue)| {
+                    (
+                        name.clone(),
+                        value.string_value().unwrap_or_default().into(),
+                    )
+                })
+                .collect();
+            let line = serde_json::json!({
+                "message_id": message.message_id(),
+                "attributes": attributes,
+                "body": message.body(),
+            });
+            println!("{line}");
+            if let Some(handle) = message.receipt_handle() {
+                client
+                    .delete_message()
+                    .queue_url(&args.queue_url)
+                    .receipt_handle(handle)
+                    .send()
+                    .await?;
+            }
+        }
+    }
+}
