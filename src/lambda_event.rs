@@ -29,10 +29,19 @@ pub async fn respond<P: Publisher>(
     receiver: &Receiver<P>,
     event: LambdaEvent<LambdaRequest>,
 ) -> impl serde::Serialize + Send + use<P> {
+    respond_at(receiver, event, SystemTime::now()).await
+}
+
+/// [`respond`] with the clock passed in, for replaying recorded events.
+pub async fn respond_at<P: Publisher>(
+    receiver: &Receiver<P>,
+    event: LambdaEvent<LambdaRequest>,
+    now: SystemTime,
+) -> impl serde::Serialize + Send + use<P> {
     let LambdaEvent { payload, context } = event;
     let origin = payload.request_origin();
     let request = into_request(payload).with_lambda_context(context);
-    let response = receiver.handle(&request, SystemTime::now()).await;
+    let response = receiver.handle(&request, now).await;
     let shaped = TransformResponse::<'static, Response<Body>, Infallible>::Response(
         origin,
         Box::pin(std::future::ready(response)),

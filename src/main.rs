@@ -1,6 +1,9 @@
 //! The Lambda function: configuration, SQS client and verifier are built once
 //! at cold start; each invocation only verifies and publishes.
 
+// The SDK and lambda_http futures nest deeper than rustc's default layout limit.
+#![recursion_limit = "256"]
+
 use hookline::lambda_event;
 use hookline::sqs::{self, SqsPublisher};
 use hookline::{Config, Receiver};

@@ -4,9 +4,23 @@
 //! The `sign` tool writes these to files, `events/` holds them, and the tests
 //! drive the function with them.
 
+use crate::verify::Scheme;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Map, Value, json};
+
+/// The secrets the files in `events/` are signed with (listed in
+/// `events/README.md`); configure `cargo lambda watch` with the same to replay them.
+pub fn sample_secret(scheme: Scheme) -> &'static str {
+    match scheme {
+        Scheme::OneCentre => "1centre-signing-secret",
+        Scheme::ActiGraph => "B3`MlG4sJR.X^-%w=oG_UrNBEpszl?",
+        Scheme::Basic => "actigraph:correct horse:battery",
+        Scheme::Bearer => "bearer-token-0123456789",
+        Scheme::Bracken => "12345",
+        Scheme::StandardWebhooks => "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD",
+    }
+}
 
 /// Which AWS service the event comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -29,6 +29,18 @@ enum Command {
     Sign(SignArgs),
     /// Long-poll the queue, print each event with its attributes, delete it after printing.
     Consume(ConsumeArgs),
+    /// (Re)write the sample events in events/ with real signatures and a fresh timestamp.
+    Samples(SamplesArgs),
+}
+
+#[derive(clap::Args)]
+struct SamplesArgs {
+    /// Directory to write into.
+    #[arg(long, default_value = "events")]
+    dir: PathBuf,
+    /// Unix seconds for Standard Webhooks timestamps; default now.
+    #[arg(long)]
+    timestamp: Option<i64>,
 }
 
 #[derive(clap::Args)]
@@ -78,6 +90,7 @@ struct ConsumeArgs {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     match Cli::parse().command {
         Command::Sign(args) => sign_command(args),
+        Command::Samples(args) => samples(args),
         Command::Consume(args) => tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?
@@ -134,6 +147,158 @@ fn sign_command(args: SignArgs) -> Result<(), Box<dyn std::error::Error>> {
         for (name, value) in headers {
             println!("{name}: {value}");
         }
+    }
+    Ok(())
+}
+
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// One sample: file name `<scheme>.<case>.<shape>.<status>.json`.
+struct Sample {
+    scheme: Scheme,
+    case: &'static str,
+    shape: Shape,
+    status: u16,
+    method: &'static str,
+    body: &'static [u8],
+    /// Sign with this secret instead of the sample secret; `Some("")` sends no signature.
+    secret: Option<&'static str>,
+    timestamp_offset: i64,
+    base64: bool,
+    extra_headers: &'static [(&'static str, &'static str)],
+}
+
+const BODY: &[u8] = br#"{"type":"user.created","id":"usr_1024","name":"Zo\u00eb","amount":12.5}"#;
+
+fn catalogue() -> Vec<Sample> {
+    let base = |scheme, case, shape, status| Sample {
+        scheme,
+        case,
+        shape,
+        status,
+        method: "POST",
+        body: BODY,
+        secret: None,
+        timestamp_offset: 0,
+        base64: false,
+        extra_headers: &[],
+    };
+    let mut all = Vec::new();
+    for scheme in Scheme::ALL {
+        all.push(base(scheme, "valid", Shape::HttpV2, 200));
+        let wrong = if scheme == Scheme::Basic {
+            "actigraph:wrong password"
+        } else {
+            "wrong-secret"
+        };
+        all.push(Sample {
+            secret: Some(wrong),
+            ..base(scheme, "bad-signature", Shape::HttpV2, 401)
+        });
+        all.push(Sample {
+            secret: Some(""),
+            ..base(scheme, "missing-signature", Shape::HttpV2, 401)
+        });
+    }
+    all.push(base(Scheme::OneCentre, "valid", Shape::RestV1, 200));
+    all.push(Sample {
+        base64: true,
+        ..base(Scheme::ActiGraph, "valid-base64", Shape::RestV1, 200)
+    });
+    all.push(base(Scheme::Bearer, "valid", Shape::Alb, 200));
+    all.push(base(Scheme::StandardWebhooks, "valid", Shape::Alb, 200));
+    all.push(base(
+        Scheme::StandardWebhooks,
+        "valid",
+        Shape::FunctionUrl,
+        200,
+    ));
+    all.push(Sample {
+        body: b"{ \"user_name\": \"Test-User\", \"score\": 1.0, \"2\": \"x\" }",
+        ..base(Scheme::Bracken, "valid-loose-json", Shape::FunctionUrl, 200)
+    });
+    all.push(Sample {
+        timestamp_offset: -3600,
+        ..base(Scheme::StandardWebhooks, "stale", Shape::HttpV2, 401)
+    });
+    all.push(Sample {
+        secret: Some(""),
+        body: br#"{"WebhookId": "74", "ValidationCode": "0f8fad5b-d9cb-469f-a165-70867728950e"}"#,
+        extra_headers: &[
+            ("X-ActiGraph-Event", "validation"),
+            (
+                "X-ActiGraph-Hook-Secret",
+                "0f8fad5b-d9cb-469f-a165-70867728950e",
+            ),
+        ],
+        ..base(Scheme::ActiGraph, "handshake", Shape::HttpV2, 200)
+    });
+    all.push(Sample {
+        body: b"event=user.created",
+        ..base(Scheme::OneCentre, "not-json", Shape::HttpV2, 400)
+    });
+    all.push(Sample {
+        method: "GET",
+        ..base(Scheme::OneCentre, "get", Shape::HttpV2, 405)
+    });
+    all
+}
+
+fn samples(args: SamplesArgs) -> Result<(), Box<dyn std::error::Error>> {
+    let timestamp = args.timestamp.unwrap_or(now());
+    std::fs::create_dir_all(&args.dir)?;
+    for old in std::fs::read_dir(&args.dir)? {
+        let path = old?.path();
+        if path.extension().is_some_and(|e| e == "json") {
+            std::fs::remove_file(path)?;
+        }
+    }
+    for (n, sample) in catalogue().into_iter().enumerate() {
+        let secret = sample
+            .secret
+            .unwrap_or(hookline::sample_event::sample_secret(sample.scheme));
+        let id = format!("evt_sample_{:03}", n + 1);
+        let delivery = Delivery {
+            id: Some(&id),
+            timestamp: timestamp + sample.timestamp_offset,
+        };
+        let mut headers: Vec<(String, String)> = Vec::new();
+        if !secret.is_empty() {
+            headers.extend(
+                sign(sample.scheme, secret.as_bytes(), sample.body, &delivery)?
+                    .into_iter()
+                    .map(|(name, value)| (name.to_owned(), value)),
+            );
+        }
+        headers.extend(
+            sample
+                .extra_headers
+                .iter()
+                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned())),
+        );
+        headers.push(("content-type".into(), "application/json".into()));
+        let request = HttpRequest {
+            method: sample.method,
+            path: "/webhook",
+            headers,
+            body: sample.body,
+            base64: sample.base64,
+            request_id: "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
+        };
+        let name = format!(
+            "{}.{}.{}.{}.json",
+            sample.scheme.name(),
+            sample.case,
+            sample.shape.name(),
+            sample.status
+        );
+        let text = serde_json::to_string_pretty(&event(sample.shape, &request))? + "\n";
+        std::fs::write(args.dir.join(&name), text)?;
+        println!("{name}");
     }
     Ok(())
 }

@@ -16,16 +16,9 @@ use lambda_http::request::LambdaRequest;
 use lambda_runtime::{Context, LambdaEvent};
 use serde_json::Value;
 
-/// The secret each scheme is configured with in tests.
+/// The secret each scheme is configured with in tests (the samples' secrets).
 pub fn secret_for(scheme: Scheme) -> &'static str {
-    match scheme {
-        Scheme::OneCentre => "1centre-signing-secret",
-        Scheme::ActiGraph => "B3`MlG4sJR.X^-%w=oG_UrNBEpszl?",
-        Scheme::Basic => "actigraph:correct horse:battery",
-        Scheme::Bearer => "bearer-token-0123456789",
-        Scheme::Bracken => "12345",
-        Scheme::StandardWebhooks => "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD",
-    }
+    hookline::sample_event::sample_secret(scheme)
 }
 
 pub fn config(scheme: Scheme, queue_url: &str, extra: &[(&str, &str)]) -> Config {

@@ -1,0 +1,72 @@
+//! Example consumer: a Lambda subscribed to hookline's queue that reads each
+//! message per the documented contract and logs it. Copy it as a start.
+//!
+//! Failed records are reported individually (`ReportBatchItemFailures`), so
+//! one bad message is retried (then dead-lettered) without replaying the batch.
+
+use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
+use hookline::message::attribute;
+use lambda_runtime::{LambdaEvent, service_fn};
+
+/// One verified webhook event, as hookline enqueued it.
+#[derive(Debug)]
+struct WebhookEvent<'a> {
+    source: &'a str,
+    event_id: Option<&'a str>,
+    received_at: &'a str,
+    payload: serde_json::Value,
+}
+
+fn string_attribute<'a>(message: &'a SqsMessage, name: &str) -> Option<&'a str> {
+    message
+        .message_attributes
+        .get(name)?
+        .string_value
+        .as_deref()
+}
+
+fn parse(message: &SqsMessage) -> Result<WebhookEvent<'_>, String> {
+    let body = message.body.as_deref().ok_or("message without body")?;
+    Ok(WebhookEvent {
+        source: string_attribute(message, attribute::SOURCE).ok_or("missing source attribute")?,
+        event_id: string_attribute(message, attribute::EVENT_ID),
+        received_at: string_attribute(message, attribute::RECEIVED_AT).unwrap_or_default(),
+        payload: serde_json::from_str(body).map_err(|e| format!("body is not JSON: {e}"))?,
+    })
+}
+
+async fn handle(event: LambdaEvent<SqsEvent>) -> Result<SqsBatchResponse, lambda_runtime::Error> {
+    let mut response = SqsBatchResponse::default();
+    for message in &event.payload.records {
+        match parse(message) {
+            Ok(webhook) => {
+                // Replace with your own processing; make it idempotent on
+                // `event_id` (standard queues deliver at least once).
+                let kind = webhook
+                    .payload
+                    .get("type")
+                    .or_else(|| webhook.payload.get("event"));
+                tracing::info!(
+                    source = webhook.source,
+                    event_id = webhook.event_id,
+                    received_at = webhook.received_at,
+                    kind = %kind.unwrap_or(&serde_json::Value::Null),
+                    "webhook event"
+                );
+            }
+            Err(error) => {
+                tracing::warn!(message_id = message.message_id.as_deref(), %error, "unprocessable message");
+                let mut failure = BatchItemFailure::default();
+                failure.item_identifier = message.message_id.clone().unwrap_or_default();
+                response.batch_item_failures.push(failure);
+            }
+        }
+    }
+    Ok(response)
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    hookline::logging::init();
+    lambda_runtime::run(service_fn(handle)).await
+}
