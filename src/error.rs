@@ -1,6 +1,8 @@
 //! Every way a request can fail, each with its one status and static body.
 
-use http::StatusCode;
+use http::header::{ALLOW, CONTENT_TYPE, RETRY_AFTER};
+use http::{HeaderValue, StatusCode};
+use lambda_http::{Body, Response};
 
 use crate::publish::PublishError;
 use crate::verify::Rejection;
@@ -12,6 +14,9 @@ pub enum Failure {
     /// Only POST delivers webhooks.
     #[error("method not allowed")]
     MethodNotAllowed,
+    /// The Lambda event is not a well-formed HTTP event.
+    #[error("malformed event")]
+    MalformedEvent,
     /// The event said the body was base64, and it was not.
     #[error("body is not valid base64")]
     BodyEncoding,
@@ -37,9 +42,10 @@ impl Failure {
     pub fn status(&self) -> StatusCode {
         match self {
             Failure::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Failure::BodyEncoding | Failure::BadHandshake | Failure::NotJson => {
-                StatusCode::BAD_REQUEST
-            }
+            Failure::MalformedEvent
+            | Failure::BodyEncoding
+            | Failure::BadHandshake
+            | Failure::NotJson => StatusCode::BAD_REQUEST,
             Failure::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Failure::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Failure::QueueUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -51,6 +57,7 @@ impl Failure {
     pub fn body(&self) -> &'static str {
         match self {
             Failure::MethodNotAllowed => r#"{"error":"method_not_allowed"}"#,
+            Failure::MalformedEvent => r#"{"error":"invalid_request"}"#,
             Failure::BodyEncoding => r#"{"error":"invalid_body_encoding"}"#,
             Failure::PayloadTooLarge => r#"{"error":"payload_too_large"}"#,
             Failure::BadHandshake => r#"{"error":"invalid_handshake"}"#,
@@ -64,6 +71,7 @@ impl Failure {
     pub fn reason(&self) -> &'static str {
         match self {
             Failure::MethodNotAllowed => "method_not_allowed",
+            Failure::MalformedEvent => "malformed_event",
             Failure::BodyEncoding => "invalid_body_encoding",
             Failure::PayloadTooLarge => "payload_too_large",
             Failure::BadHandshake => "invalid_handshake",
@@ -71,5 +79,25 @@ impl Failure {
             Failure::NotJson => "invalid_json",
             Failure::QueueUnavailable(error) => error.kind(),
         }
+    }
+
+    /// The response for this failure: status, static JSON body, and the
+    /// header the status calls for. `Unauthorized` gets its challenge from
+    /// the handler, which knows the scheme.
+    pub fn response(&self) -> Response<Body> {
+        let mut response = Response::new(Body::Text(self.body().into()));
+        *response.status_mut() = self.status();
+        let headers = response.headers_mut();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        match self {
+            Failure::MethodNotAllowed => {
+                headers.insert(ALLOW, HeaderValue::from_static("POST"));
+            }
+            Failure::QueueUnavailable(_) => {
+                headers.insert(RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            _ => {}
+        }
+        response
     }
 }

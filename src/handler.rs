@@ -2,8 +2,8 @@
 
 use std::time::{Instant, SystemTime};
 
-use http::header::{ALLOW, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
-use http::{HeaderMap, HeaderValue, Method, StatusCode};
+use http::header::{CONTENT_TYPE, WWW_AUTHENTICATE};
+use http::{HeaderMap, HeaderValue, Method};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use time::OffsetDateTime;
@@ -170,11 +170,43 @@ fn handshake(headers: &HeaderMap) -> Option<Result<HeaderValue, Failure>> {
     Some(Ok(code.clone()))
 }
 
-/// The body as JSON text, if it is UTF-8 and one JSON value.
+/// Deepest nesting accepted: deeper documents break consumers' recursive
+/// parsers (serde_json's default limit is the same).
+const MAX_JSON_DEPTH: usize = 128;
+
+/// The body as JSON text, if it is UTF-8, one JSON value, and nested no
+/// deeper than [`MAX_JSON_DEPTH`].
 fn json_text(body: &[u8]) -> Option<&str> {
     let text = std::str::from_utf8(body).ok()?;
+    // Ignoring a value does not recurse in serde_json, so depth is checked apart.
     serde_json::from_str::<serde::de::IgnoredAny>(text).ok()?;
-    Some(text)
+    (nesting_depth(text.as_bytes()) <= MAX_JSON_DEPTH).then_some(text)
+}
+
+/// The deepest array/object nesting in valid JSON text.
+fn nesting_depth(json: &[u8]) -> usize {
+    let (mut depth, mut deepest, mut in_string, mut escaped) = (0usize, 0usize, false, false);
+    for &byte in json {
+        if in_string {
+            match byte {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
 }
 
 fn rfc3339(now: SystemTime) -> String {
@@ -201,9 +233,8 @@ fn request_id(request: &Request) -> Option<&str> {
 }
 
 fn respond(outcome: &Outcome, challenge: Option<&'static str>) -> Response<Body> {
-    let json = |status: StatusCode, body: Body| {
-        let mut response = Response::new(body);
-        *response.status_mut() = status;
+    let json = |body: String| {
+        let mut response = Response::new(Body::Text(body));
         response
             .headers_mut()
             .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -211,34 +242,42 @@ fn respond(outcome: &Outcome, challenge: Option<&'static str>) -> Response<Body>
     };
     match outcome {
         Outcome::Enqueued { message_id, .. } => {
-            let body = serde_json::json!({ "id": message_id }).to_string();
-            json(StatusCode::OK, Body::Text(body))
+            json(serde_json::json!({ "id": message_id }).to_string())
         }
         Outcome::Handshake(code) => {
-            let mut response = json(StatusCode::OK, Body::Text(r#"{"validated":true}"#.into()));
+            let mut response = json(r#"{"validated":true}"#.into());
             response
                 .headers_mut()
                 .insert(HANDSHAKE_HEADER, code.clone());
             response
         }
         Outcome::Failed(failure) => {
-            let mut response = json(failure.status(), Body::Text(failure.body().into()));
-            let headers = response.headers_mut();
-            match failure {
-                Failure::MethodNotAllowed => {
-                    headers.insert(ALLOW, HeaderValue::from_static("POST"));
-                }
-                Failure::Unauthorized(_) => {
-                    if let Some(challenge) = challenge {
-                        headers.insert(WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
-                    }
-                }
-                Failure::QueueUnavailable(_) => {
-                    headers.insert(RETRY_AFTER, HeaderValue::from_static("1"));
-                }
-                _ => {}
+            let mut response = failure.response();
+            if let (Failure::Unauthorized(_), Some(challenge)) = (failure, challenge) {
+                response
+                    .headers_mut()
+                    .insert(WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
             }
             response
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{MAX_JSON_DEPTH, json_text, nesting_depth};
+
+    #[test]
+    fn nesting_depth_skips_strings() {
+        assert_eq!(nesting_depth(br#"{"a":[1,{"b":"[[[{{{\"]]"}]}"#), 3);
+        assert_eq!(nesting_depth(b"1"), 0);
+    }
+
+    #[test]
+    fn json_deeper_than_the_limit_is_refused() {
+        let at = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+        assert!(json_text(at(MAX_JSON_DEPTH).as_bytes()).is_some());
+        assert!(json_text(at(MAX_JSON_DEPTH + 1).as_bytes()).is_none());
+        assert!(json_text(at(100_000).as_bytes()).is_none());
     }
 }

@@ -11,9 +11,10 @@ use std::time::SystemTime;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use http::HeaderMap;
-use lambda_http::request::LambdaRequest;
+use lambda_http::request::{LambdaRequest, RequestOrigin};
 use lambda_http::{Body, LambdaEvent, Request, RequestExt, Response, TransformResponse};
 
+use crate::error::Failure;
 use crate::handler::Receiver;
 use crate::publish::Publisher;
 
@@ -21,27 +22,51 @@ use crate::publish::Publisher;
 #[derive(Debug, Clone, Copy)]
 pub struct UndecodableBody;
 
+/// The event as Lambda delivers it, before it is read as an HTTP request.
+pub type RawEvent = Box<serde_json::value::RawValue>;
+
 /// Turns one Lambda event into a request, answers it, and shapes the answer
 /// for the service that sent the event.
+///
 /// The answer is `lambda_http`'s own response type for that origin (API
 /// Gateway v1 or v2, ALB, …), which it does not name publicly.
 pub async fn respond<P: Publisher>(
     receiver: &Receiver<P>,
-    event: LambdaEvent<LambdaRequest>,
+    event: LambdaEvent<RawEvent>,
 ) -> impl serde::Serialize + Send + use<P> {
     respond_at(receiver, event, SystemTime::now()).await
 }
 
 /// [`respond`] with the clock passed in, for replaying recorded events.
+///
+/// An event that is not a well-formed HTTP event (a header value no HTTP
+/// request can carry, say) is answered `400` rather than failing the
+/// invocation, which API Gateway would turn into a `502`.
 pub async fn respond_at<P: Publisher>(
     receiver: &Receiver<P>,
-    event: LambdaEvent<LambdaRequest>,
+    event: LambdaEvent<RawEvent>,
     now: SystemTime,
 ) -> impl serde::Serialize + Send + use<P> {
     let LambdaEvent { payload, context } = event;
-    let origin = payload.request_origin();
-    let request = into_request(payload).with_lambda_context(context);
-    let response = receiver.handle(&request, now).await;
+    let (origin, response) = match serde_json::from_str::<LambdaRequest>(payload.get()) {
+        Ok(request) => {
+            let origin = request.request_origin();
+            let request = into_request(request).with_lambda_context(context);
+            (origin, receiver.handle(&request, now).await)
+        }
+        Err(_) => {
+            tracing::info!(
+                outcome = "rejected",
+                reason = "malformed_event",
+                status = 400u16,
+                "request"
+            );
+            (
+                guess_origin(payload.get()),
+                Failure::MalformedEvent.response(),
+            )
+        }
+    };
     let shaped = TransformResponse::<'static, Response<Body>, Infallible>::Response(
         origin,
         Box::pin(std::future::ready(response)),
@@ -49,6 +74,26 @@ pub async fn respond_at<P: Publisher>(
     match shaped.await {
         Ok(response) => response,
         Err(never) => match never {},
+    }
+}
+
+/// Which service sent an event that did not parse, so the 400 is shaped for it.
+fn guess_origin(payload: &str) -> RequestOrigin {
+    #[derive(serde::Deserialize)]
+    struct Probe {
+        version: Option<String>,
+        #[serde(rename = "requestContext")]
+        request_context: Option<serde_json::Map<String, serde_json::Value>>,
+    }
+    match serde_json::from_str::<Probe>(payload) {
+        Ok(Probe {
+            version: Some(v), ..
+        }) if v == "2.0" => RequestOrigin::ApiGatewayV2,
+        Ok(Probe {
+            request_context: Some(c),
+            ..
+        }) if c.contains_key("elb") => RequestOrigin::Alb,
+        _ => RequestOrigin::ApiGatewayV1,
     }
 }
 

@@ -7,7 +7,6 @@
 use hookline::lambda_event;
 use hookline::sqs::{self, SqsPublisher};
 use hookline::{Config, Receiver};
-use lambda_http::request::LambdaRequest;
 use lambda_runtime::{LambdaEvent, service_fn};
 
 #[tokio::main(flavor = "current_thread")]
@@ -22,7 +21,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let receiver: &'static Receiver<SqsPublisher> =
         Box::leak(Box::new(Receiver::new(config, publisher)));
     lambda_runtime::run(service_fn(
-        move |event: LambdaEvent<LambdaRequest>| async move {
+        move |event: LambdaEvent<lambda_event::RawEvent>| async move {
             Ok::<_, lambda_runtime::Error>(lambda_event::respond(receiver, event).await)
         },
     ))

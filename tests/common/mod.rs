@@ -12,7 +12,6 @@ use hookline::publish::{PublishError, Publisher};
 use hookline::sample_event::{HttpRequest, Shape, event};
 use hookline::sign::{Delivery, sign};
 use hookline::{Config, Receiver, Scheme};
-use lambda_http::request::LambdaRequest;
 use lambda_runtime::{Context, LambdaEvent};
 use serde_json::Value;
 
@@ -112,8 +111,7 @@ pub const LAMBDA_REQUEST_ID: &str = "8476a536-e9f4-11e8-9739-2dfe598c3fcd";
 
 /// Sends one event payload through the same path Lambda uses.
 pub async fn invoke<P: Publisher>(receiver: &Receiver<P>, payload: &Value) -> Answer {
-    let request: LambdaRequest =
-        serde_json::from_value(payload.clone()).expect("payload deserialises");
+    let request: lambda_event::RawEvent = serde_json::value::to_raw_value(payload).unwrap();
     let mut context = Context::default();
     context.request_id = LAMBDA_REQUEST_ID.to_owned();
     let response = lambda_event::respond(receiver, LambdaEvent::new(request, context)).await;

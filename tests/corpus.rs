@@ -1,0 +1,309 @@
+//! The hostile-input corpus: every case in `tests/corpus/*.jsonl` is a request
+//! built from a signed delivery and then broken; each must get its expected
+//! status, enqueue nothing, not panic, and answer with a static body.
+//!
+//! A case (one JSON object per line):
+//! - `name`, `scheme` (a scheme name, or `*` for every scheme), `status`;
+//! - `shape` (default `http-v2`), `method` (default `POST`);
+//! - the body: `body` (text), `body_b64` (bytes), or `body_repeat`
+//!   (`{"prefix","unit","count","suffix"}`);
+//! - `signed` (default true): start from the provider's headers for the body,
+//!   signed with `secret` (`right` by default, `previous`, `other-scheme`, or a
+//!   literal) over `signed_body` (default: the body), with `id` and
+//!   `timestamp_offset` for Standard Webhooks;
+//! - `remove`: header names to drop; `set`: `[name, value]` pairs replacing a
+//!   header; `add`: pairs appended (repeats allowed). Values may use
+//!   `{sig}` (the bare signature or credential), `{sig_short}`, `{sig_long}`,
+//!   `{sig_nopad}`, `{sig_urlsafe}`, `{sig_upper}`, `{sig_lower}`, `{ts}`;
+//! - `event`: fields merged into the Lambda event after it is built.
+
+mod common;
+
+use std::path::PathBuf;
+
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE};
+use common::{FakeQueue, config, invoke, now_secs, secret_for};
+use hookline::sample_event::{HttpRequest, Shape, event};
+use hookline::sign::{Delivery, sign};
+use hookline::{Receiver, Scheme};
+use serde_json::Value;
+
+/// Every body the receiver may answer with; anything else would be an echo.
+const STATIC_BODIES: [&str; 8] = [
+    r#"{"error":"invalid_request"}"#,
+    r#"{"error":"method_not_allowed"}"#,
+    r#"{"error":"invalid_body_encoding"}"#,
+    r#"{"error":"payload_too_large"}"#,
+    r#"{"error":"invalid_handshake"}"#,
+    r#"{"error":"unauthorized"}"#,
+    r#"{"error":"invalid_json"}"#,
+    r#"{"validated":true}"#,
+];
+
+fn body_of(case: &Value) -> Vec<u8> {
+    if let Some(text) = case["body"].as_str() {
+        text.as_bytes().to_vec()
+    } else if let Some(encoded) = case["body_b64"].as_str() {
+        STANDARD.decode(encoded).expect("body_b64 is base64")
+    } else if let Some(repeat) = case.get("body_repeat") {
+        let unit = repeat["unit"].as_str().unwrap();
+        let count = repeat["count"].as_u64().unwrap() as usize;
+        let mut body = repeat["prefix"].as_str().unwrap_or_default().to_string();
+        body.push_str(&unit.repeat(count));
+        body.push_str(repeat["suffix"].as_str().unwrap_or_default());
+        body.into_bytes()
+    } else {
+        br#"{"event":"corpus","n":1}"#.to_vec()
+    }
+}
+
+/// The signing secret a case asks for.
+fn secret(scheme: Scheme, which: Option<&str>) -> String {
+    match which.unwrap_or("right") {
+        "right" => secret_for(scheme).into(),
+        "previous" => match scheme {
+            Scheme::Basic => "actigraph:old password".into(),
+            Scheme::StandardWebhooks => "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into(),
+            _ => "old-secret-no-longer-configured".into(),
+        },
+        "other-scheme" => {
+            let other = if scheme == Scheme::OneCentre {
+                Scheme::Bracken
+            } else {
+                Scheme::OneCentre
+            };
+            let s = secret_for(other);
+            if scheme == Scheme::Basic {
+                format!("x:{s}")
+            } else {
+                s.into()
+            }
+        }
+        literal => literal.into(),
+    }
+}
+
+/// Splits a signed header value into (prefix, bare signature).
+fn bare(scheme: Scheme, value: &str) -> (String, String) {
+    let prefix = match scheme {
+        Scheme::Bracken => "HMACSHA256 ",
+        Scheme::StandardWebhooks => "v1,",
+        Scheme::Basic => "Basic ",
+        Scheme::Bearer => "Bearer ",
+        Scheme::OneCentre | Scheme::ActiGraph => "",
+    };
+    (
+        prefix.into(),
+        value.strip_prefix(prefix).unwrap_or(value).into(),
+    )
+}
+
+/// Re-encodes the decoded signature after `change`, in the scheme's encoding.
+fn variant(scheme: Scheme, token: &str, kind: &str) -> String {
+    if scheme == Scheme::OneCentre {
+        let mut raw = hex::decode(token).unwrap();
+        return match kind {
+            "short" => hex::encode(&raw[..raw.len() - 1]),
+            "long" => {
+                raw.push(0);
+                hex::encode(raw)
+            }
+            "upper" => token.to_uppercase(),
+            "lower" => token.to_lowercase(),
+            _ => token.into(),
+        };
+    }
+    if scheme == Scheme::Bearer {
+        return match kind {
+            "short" => token[..token.len() - 1].into(),
+            "long" => format!("{token}x"),
+            "upper" => token.to_uppercase(),
+            _ => token.into(),
+        };
+    }
+    let mut raw = STANDARD.decode(token).unwrap();
+    match kind {
+        "short" => STANDARD.encode(&raw[..raw.len() - 1]),
+        "long" => {
+            raw.push(0);
+            STANDARD.encode(raw)
+        }
+        "nopad" => STANDARD_NO_PAD.encode(raw),
+        "urlsafe" => URL_SAFE.encode(raw),
+        "upper" => token.to_uppercase(),
+        "lower" => token.to_lowercase(),
+        _ => token.into(),
+    }
+}
+
+fn expand(template: &str, scheme: Scheme, token: Option<&str>, now: i64) -> String {
+    let mut out = template.replace("{ts}", &now.to_string());
+    if let Some(token) = token {
+        for kind in ["short", "long", "nopad", "urlsafe", "upper", "lower"] {
+            out = out.replace(&format!("{{sig_{kind}}}"), &variant(scheme, token, kind));
+        }
+        out = out.replace("{sig}", token);
+    }
+    out
+}
+
+fn pairs(case: &Value, key: &str) -> Vec<(String, String)> {
+    case[key]
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .map(|pair| {
+                    (
+                        pair[0].as_str().unwrap().to_owned(),
+                        pair[1].as_str().unwrap().to_owned(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn merge(target: &mut Value, patch: &Value) {
+    if let (Some(target), Some(patch)) = (target.as_object_mut(), patch.as_object()) {
+        for (key, value) in patch {
+            target.insert(key.clone(), value.clone());
+        }
+    }
+}
+
+async fn run_case(scheme: Scheme, case: &Value) -> Result<(), String> {
+    let name = case["name"].as_str().unwrap_or("?");
+    let body = body_of(case);
+    let now = now_secs();
+    let signed_body = case["signed_body"]
+        .as_str()
+        .map(|s| s.as_bytes().to_vec())
+        .unwrap_or_else(|| body.clone());
+    let secret = secret(scheme, case["secret"].as_str());
+    let id = case["id"].as_str().unwrap_or("msg_corpus_1");
+
+    let mut headers: Vec<(String, String)> = Vec::new();
+    let mut token = None;
+    if case["signed"].as_bool().unwrap_or(true) {
+        let delivery = Delivery {
+            id: Some(id),
+            timestamp: now + case["timestamp_offset"].as_i64().unwrap_or(0),
+        };
+        for (name, value) in
+            sign(scheme, secret.as_bytes(), &signed_body, &delivery).map_err(|e| e.to_string())?
+        {
+            if matches!(
+                name,
+                "x-hook-signature"
+                    | "x-actigraph-signature"
+                    | "authorization"
+                    | "webhook-signature"
+            ) {
+                token = Some(bare(scheme, &value).1);
+            }
+            headers.push((name.to_owned(), value));
+        }
+    }
+    for name in case["remove"].as_array().into_iter().flatten() {
+        let name = name.as_str().unwrap();
+        headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+    }
+    for (name, value) in pairs(case, "set") {
+        let value = expand(&value, scheme, token.as_deref(), now);
+        headers.retain(|(n, _)| !n.eq_ignore_ascii_case(&name));
+        headers.push((name, value));
+    }
+    for (name, value) in pairs(case, "add") {
+        headers.push((name, expand(&value, scheme, token.as_deref(), now)));
+    }
+
+    let shape: Shape = case["shape"].as_str().unwrap_or("http-v2").parse()?;
+    let request = HttpRequest {
+        method: case["method"].as_str().unwrap_or("POST"),
+        path: "/webhook",
+        headers,
+        body: &body,
+        base64: case["base64"]
+            .as_bool()
+            .unwrap_or(std::str::from_utf8(&body).is_err()),
+        request_id: "corpus-req",
+    };
+    let mut payload = event(shape, &request);
+    if let Some(patch) = case.get("event") {
+        merge(&mut payload, patch);
+    }
+
+    let receiver = Receiver::new(
+        config(scheme, "http://127.0.0.1:1/123456789012/q", &[]),
+        FakeQueue::default(),
+    );
+    let answer = invoke(&receiver, &payload).await;
+    let want = case["status"].as_u64().ok_or("case without status")? as u16;
+    let mut problems = Vec::new();
+    if answer.status != want {
+        problems.push(format!("status {} (want {want})", answer.status));
+    }
+    if receiver.publisher().count() != 0 {
+        problems.push("enqueued".into());
+    }
+    if !STATIC_BODIES.contains(&answer.body.as_str()) {
+        problems.push(format!("non-static body {:?}", answer.body));
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} [{name}]: {}",
+            scheme.name(),
+            problems.join(", ")
+        ))
+    }
+}
+
+#[tokio::test]
+async fn hostile_corpus() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    let mut ran = 0;
+    let mut failures = Vec::new();
+    for file in files
+        .iter()
+        .filter(|f| f.extension().is_some_and(|e| e == "jsonl"))
+    {
+        for (line_no, line) in std::fs::read_to_string(file).unwrap().lines().enumerate() {
+            if line.trim().is_empty() || line.trim_start().starts_with("//") {
+                continue;
+            }
+            let case: Value = serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("{}:{}: {e}", file.display(), line_no + 1));
+            let schemes: Vec<Scheme> = match case["scheme"].as_str().unwrap() {
+                "*" => Scheme::ALL.to_vec(),
+                name => vec![name.parse().unwrap()],
+            };
+            for scheme in schemes {
+                ran += 1;
+                if let Err(problem) = run_case(scheme, &case).await {
+                    failures.push(format!(
+                        "{}:{}: {problem}",
+                        file.file_name().unwrap().to_string_lossy(),
+                        line_no + 1
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {ran} cases failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(ran >= 300, "the corpus has only {ran} cases");
+    println!("hostile corpus: {ran} cases");
+}
