@@ -3,96 +3,14 @@
 
 mod common;
 
-use std::io::Read;
-use std::process::Child;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use common::function::{Function, block_on};
 use common::moto::Moto;
-use common::runtime::{Invocation, RuntimeApi};
-use common::{now_secs, request, secret_for, signed_headers};
+use common::{now_secs, secret_for, signed_headers};
 use hookline::Scheme;
-use hookline::sample_event::{Shape, event};
+use hookline::sample_event::Shape;
 use serde_json::Value;
-
-fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(future)
-}
-
-/// The function process plus everything it printed.
-struct Function {
-    runtime: RuntimeApi,
-    child: Child,
-    output: Arc<Mutex<Vec<u8>>>,
-}
-
-impl Function {
-    fn start(scheme: Scheme, queue_url: &str, endpoint: &str, extra: &[(&str, &str)]) -> Self {
-        let mut env: Vec<(&str, String)> = vec![
-            ("WEBHOOK_SCHEME", scheme.name().into()),
-            ("WEBHOOK_SECRET", secret_for(scheme).into()),
-            ("QUEUE_URL", queue_url.into()),
-            ("AWS_ENDPOINT_URL_SQS", endpoint.into()),
-            ("AWS_ACCESS_KEY_ID", "test".into()),
-            ("AWS_SECRET_ACCESS_KEY", "test".into()),
-            ("AWS_REGION", "us-east-1".into()),
-            ("AWS_EC2_METADATA_DISABLED", "true".into()),
-        ];
-        for (key, value) in extra {
-            env.retain(|(k, _)| k != key);
-            env.push((key, (*value).into()));
-        }
-        let runtime = RuntimeApi::start();
-        let mut child = runtime.spawn(env!("CARGO_BIN_EXE_hookline").as_ref(), &env);
-        let output = Arc::new(Mutex::new(Vec::new()));
-        for mut stream in [
-            Box::new(child.stdout.take().unwrap()) as Box<dyn Read + Send>,
-            Box::new(child.stderr.take().unwrap()),
-        ] {
-            let output = Arc::clone(&output);
-            std::thread::spawn(move || {
-                let mut buffer = [0u8; 8192];
-                while let Ok(n) = stream.read(&mut buffer) {
-                    if n == 0 {
-                        break;
-                    }
-                    output.lock().unwrap().extend_from_slice(&buffer[..n]);
-                }
-            });
-        }
-        Self {
-            runtime,
-            child,
-            output,
-        }
-    }
-
-    /// Sends a request in `shape`; returns (status, response payload).
-    fn send(&mut self, shape: Shape, headers: Vec<(String, String)>, body: &[u8]) -> (u16, Value) {
-        let payload = event(shape, &request(headers, body, false));
-        match self.runtime.invoke(&payload) {
-            Invocation::Response(response) => {
-                (response["statusCode"].as_u64().unwrap() as u16, response)
-            }
-            Invocation::Error(error) => panic!("invocation error: {error}"),
-        }
-    }
-
-    fn logs(&self) -> String {
-        String::from_utf8_lossy(&self.output.lock().unwrap()).into_owned()
-    }
-}
-
-impl Drop for Function {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn attribute(message: &aws_sdk_sqs::types::Message, name: &str) -> Option<String> {
     message

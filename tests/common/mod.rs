@@ -168,5 +168,7 @@ impl FakeQueue {
     }
 }
 
+pub mod fault_proxy;
+pub mod function;
 pub mod moto;
 pub mod runtime;
