@@ -98,28 +98,76 @@ fn guess_origin(payload: &str) -> RequestOrigin {
 }
 
 /// Converts a payload with the body decoded here and repeated headers kept.
+///
+/// `lambda_http` builds a URI from the path, query, `Host` and
+/// `X-Forwarded-Proto`, and panics when they do not form one. The receiver
+/// serves a single route and never reads the URI, so those inputs are set
+/// aside before conversion and the headers restored after it.
 pub fn into_request(mut payload: LambdaRequest) -> Request {
     let (decoded, headers) = match &mut payload {
-        LambdaRequest::ApiGatewayV1(event) => (
-            take_base64(&mut event.body, &mut event.is_base64_encoded),
-            Some(every_copy(&event.multi_value_headers, &event.headers)),
-        ),
-        LambdaRequest::ApiGatewayV2(event) => (
-            take_base64(&mut event.body, &mut event.is_base64_encoded),
-            None,
-        ),
-        LambdaRequest::Alb(event) => (
-            take_base64(&mut event.body, &mut event.is_base64_encoded),
-            Some(every_copy(&event.multi_value_headers, &event.headers)),
-        ),
-        LambdaRequest::WebSocket(event) => (
-            take_base64(&mut event.body, &mut event.is_base64_encoded),
-            Some(every_copy(&event.multi_value_headers, &event.headers)),
-        ),
-        LambdaRequest::VpcLatticeV2(event) => (
-            take_base64(&mut event.body, &mut event.is_base64_encoded),
-            None,
-        ),
+        LambdaRequest::ApiGatewayV1(event) => {
+            let headers = every_copy(&event.multi_value_headers, &event.headers);
+            (
+                event.path,
+                event.request_context.domain_name,
+                event.request_context.stage,
+            ) = (None, None, None);
+            event.query_string_parameters = Default::default();
+            event.multi_value_query_string_parameters = Default::default();
+            (event.headers, event.multi_value_headers) = Default::default();
+            (
+                take_base64(&mut event.body, &mut event.is_base64_encoded),
+                Some(headers),
+            )
+        }
+        LambdaRequest::ApiGatewayV2(event) => {
+            let headers = std::mem::take(&mut event.headers);
+            (event.raw_path, event.raw_query_string, event.cookies) = (None, None, None);
+            (
+                event.request_context.domain_name,
+                event.request_context.stage,
+            ) = (None, None);
+            event.query_string_parameters = Default::default();
+            (
+                take_base64(&mut event.body, &mut event.is_base64_encoded),
+                Some(headers),
+            )
+        }
+        LambdaRequest::Alb(event) => {
+            let headers = every_copy(&event.multi_value_headers, &event.headers);
+            event.path = None;
+            event.query_string_parameters = Default::default();
+            event.multi_value_query_string_parameters = Default::default();
+            (event.headers, event.multi_value_headers) = Default::default();
+            (
+                take_base64(&mut event.body, &mut event.is_base64_encoded),
+                Some(headers),
+            )
+        }
+        LambdaRequest::WebSocket(event) => {
+            let headers = every_copy(&event.multi_value_headers, &event.headers);
+            (
+                event.path,
+                event.request_context.domain_name,
+                event.request_context.stage,
+            ) = (None, None, None);
+            event.query_string_parameters = Default::default();
+            event.multi_value_query_string_parameters = Default::default();
+            (event.headers, event.multi_value_headers) = Default::default();
+            (
+                take_base64(&mut event.body, &mut event.is_base64_encoded),
+                Some(headers),
+            )
+        }
+        LambdaRequest::VpcLatticeV2(event) => {
+            let headers = std::mem::take(&mut event.headers);
+            event.path = None;
+            event.query_string_parameters = Default::default();
+            (
+                take_base64(&mut event.body, &mut event.is_base64_encoded),
+                Some(headers),
+            )
+        }
         _ => (None, None),
     };
     let mut request: Request = payload.into();
