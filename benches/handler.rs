@@ -1,0 +1,124 @@
+//! The in-process cost of one request: a Lambda event in, verification, the
+//! SQS `SendMessage` input built, the Lambda response out. The SQS round trip
+//! is replaced by a publisher that only builds the request.
+
+use std::hint::black_box;
+use std::time::{Duration, UNIX_EPOCH};
+
+use aws_sdk_sqs::operation::send_message::SendMessageInput;
+use aws_sdk_sqs::types::MessageAttributeValue;
+use criterion::{Criterion, criterion_group, criterion_main};
+use hookline::lambda_event::{RawEvent, respond_at};
+use hookline::message::OutboundMessage;
+use hookline::publish::{PublishError, Publisher};
+use hookline::sample_event::{HttpRequest, Shape, event, sample_secret};
+use hookline::sign::{Delivery, sign};
+use hookline::{Config, Receiver, Scheme};
+use lambda_runtime::{Context, LambdaEvent};
+
+/// Builds the `SendMessage` input the SQS adapter would send, then stops.
+struct BuildOnly;
+
+impl Publisher for BuildOnly {
+    async fn publish(&self, message: &OutboundMessage) -> Result<String, PublishError> {
+        let mut input = SendMessageInput::builder()
+            .queue_url("https://sqs.us-east-1.amazonaws.com/123456789012/q")
+            .message_body(&message.body)
+            .set_message_group_id(message.group_id.clone())
+            .set_message_deduplication_id(message.deduplication_id.clone());
+        for (name, value) in &message.attributes {
+            let value = MessageAttributeValue::builder()
+                .data_type("String")
+                .string_value(value)
+                .build()
+                .unwrap();
+            input = input.message_attributes(*name, value);
+        }
+        black_box(input.build().unwrap());
+        Ok("00000000-0000-0000-0000-000000000000".into())
+    }
+}
+
+const NOW: i64 = 1_700_000_000;
+
+fn body_4k(loose: bool) -> Vec<u8> {
+    let (head, tail) = if loose {
+        (&br#"{ "data": ""#[..], &b"\" }"[..])
+    } else {
+        (&br#"{"data":""#[..], &b"\"}"[..])
+    };
+    let mut body = head.to_vec();
+    body.resize(4096 - tail.len(), b'a');
+    body.extend_from_slice(tail);
+    body
+}
+
+fn request_cost(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let now = UNIX_EPOCH + Duration::from_secs(NOW as u64);
+    let mut group = c.benchmark_group("handler/4KiB");
+    let cases = Scheme::ALL
+        .into_iter()
+        .map(|s| (s, false, s.name().to_string()))
+        .chain([(Scheme::Bracken, true, "bracken-reserialised".to_string())]);
+    for (scheme, loose, name) in cases {
+        let config = Config::from_lookup(|var| match var {
+            "WEBHOOK_SCHEME" => Some(scheme.name().into()),
+            "WEBHOOK_SECRET" => Some(sample_secret(scheme).into()),
+            "QUEUE_URL" => Some("https://sqs.us-east-1.amazonaws.com/123456789012/q".into()),
+            _ => None,
+        })
+        .unwrap();
+        let receiver = Receiver::new(config, BuildOnly);
+        let body = body_4k(loose);
+        let delivery = Delivery {
+            id: Some("msg_bench"),
+            timestamp: NOW,
+        };
+        let headers = sign(scheme, sample_secret(scheme).as_bytes(), &body, &delivery)
+            .unwrap()
+            .into_iter()
+            .map(|(n, v)| (n.to_string(), v))
+            .collect();
+        let request = HttpRequest {
+            method: "POST",
+            path: "/webhook",
+            headers,
+            body: &body,
+            base64: false,
+            request_id: "bench",
+        };
+        let payload = serde_json::to_string(&event(Shape::HttpV2, &request)).unwrap();
+        let check: RawEvent = serde_json::from_str(&payload).unwrap();
+        let answer = serde_json::to_value(runtime.block_on(respond_at(
+            &receiver,
+            LambdaEvent::new(check, Context::default()),
+            now,
+        )))
+        .unwrap();
+        assert_eq!(answer["statusCode"], 200, "{name}");
+
+        group.bench_function(&name, |b| {
+            b.iter(|| {
+                // What the runtime hands over: the event's JSON text.
+                let raw: RawEvent = serde_json::from_str(black_box(&payload)).unwrap();
+                let response = runtime.block_on(respond_at(
+                    &receiver,
+                    LambdaEvent::new(raw, Context::default()),
+                    now,
+                ));
+                black_box(serde_json::to_vec(&response).unwrap())
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(2));
+    targets = request_cost
+}
+criterion_main!(benches);

@@ -1,0 +1,340 @@
+//! Lambda-level measurements of the release binary, next to the Python and
+//! Node receivers users would write instead (bench/equivalents/):
+//! cold start, warm throughput and latency through moto, peak RSS, package size.
+//! Run by bench/run, which writes BENCHMARKS.md; prints a Markdown report.
+
+// Shared with the tests; the bench uses only part of them.
+#[allow(dead_code)]
+#[path = "../tests/common/moto.rs"]
+mod moto;
+#[allow(dead_code)]
+#[path = "../tests/common/runtime.rs"]
+mod runtime;
+
+use std::path::{Path, PathBuf};
+use std::process::Child;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use hookline::Scheme;
+use hookline::sample_event::{HttpRequest, Shape, event, sample_secret};
+use hookline::sign::{Delivery, sign};
+use runtime::{Invocation, RuntimeApi};
+
+const SECRET_SCHEME: Scheme = Scheme::StandardWebhooks;
+
+struct Runtime {
+    name: &'static str,
+    program: PathBuf,
+    args: Vec<String>,
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn runtimes() -> Vec<Runtime> {
+    let binary = std::env::var_os("HOOKLINE_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target/release/hookline"));
+    let mut all = vec![Runtime {
+        name: "hookline (Rust)",
+        program: binary,
+        args: vec![],
+    }];
+    all.push(Runtime {
+        name: "Python 3.11 + boto3",
+        program: root().join(".venv/bin/python"),
+        args: vec![
+            root()
+                .join("bench/equivalents/python/bootstrap.py")
+                .display()
+                .to_string(),
+        ],
+    });
+    if root()
+        .join("bench/equivalents/node/node_modules/@aws-sdk/client-sqs")
+        .exists()
+    {
+        all.push(Runtime {
+            name: "Node 20 + AWS SDK v3",
+            program: "node".into(),
+            args: vec![
+                root()
+                    .join("bench/equivalents/node/index.mjs")
+                    .display()
+                    .to_string(),
+            ],
+        });
+    }
+    all
+}
+
+fn env(queue: &str, endpoint: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("WEBHOOK_SCHEME", SECRET_SCHEME.name().into()),
+        ("WEBHOOK_SECRET", sample_secret(SECRET_SCHEME).into()),
+        ("QUEUE_URL", queue.into()),
+        ("AWS_ENDPOINT_URL_SQS", endpoint.into()),
+        ("AWS_ENDPOINT_URL", endpoint.into()),
+        ("AWS_ACCESS_KEY_ID", "test".into()),
+        ("AWS_SECRET_ACCESS_KEY", "test".into()),
+        ("AWS_REGION", "us-east-1".into()),
+        ("AWS_EC2_METADATA_DISABLED", "true".into()),
+        ("RUST_LOG", "warn".into()),
+        ("AWS_LAMBDA_LOG_FORMAT", "".into()),
+        ("HOME", std::env::var("HOME").unwrap_or_default()),
+    ]
+}
+
+fn spawn(api: &RuntimeApi, runtime: &Runtime, env: &[(&str, String)]) -> Child {
+    let mut command = std::process::Command::new(&runtime.program);
+    command
+        .args(&runtime.args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("AWS_LAMBDA_RUNTIME_API", api.address())
+        .env("AWS_LAMBDA_FUNCTION_NAME", "hookline")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command.spawn().expect("runtime starts")
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+/// Exec until the first poll of the Runtime API for an event.
+fn cold_start(runtime: &Runtime, queue: &str, endpoint: &str, runs: usize) -> Vec<Duration> {
+    let mut times: Vec<Duration> = (0..runs)
+        .map(|_| {
+            let api = RuntimeApi::start();
+            let started = Instant::now();
+            let mut child = spawn(&api, runtime, &env(queue, endpoint));
+            let poll = api.wait("GET");
+            let elapsed = started.elapsed();
+            drop(poll);
+            let _ = child.kill();
+            let _ = child.wait();
+            elapsed
+        })
+        .collect();
+    times.sort();
+    times
+}
+
+fn signed_event(n: usize) -> serde_json::Value {
+    let body = format!(r#"{{"type":"invoice.paid","n":{n},"amount":1200,"currency":"EUR"}}"#);
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let id = format!("msg_{n}");
+    let headers = sign(
+        SECRET_SCHEME,
+        sample_secret(SECRET_SCHEME).as_bytes(),
+        body.as_bytes(),
+        &Delivery {
+            id: Some(&id),
+            timestamp: now,
+        },
+    )
+    .unwrap()
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    event(
+        Shape::HttpV2,
+        &HttpRequest {
+            method: "POST",
+            path: "/webhook",
+            headers,
+            body: body.as_bytes(),
+            base64: false,
+            request_id: "bench",
+        },
+    )
+}
+
+/// True when the function answered 200.
+fn invoke_ok(api: &mut RuntimeApi, payload: &serde_json::Value) -> bool {
+    match api.invoke(payload) {
+        Invocation::Response(r) => r["statusCode"] == 200,
+        Invocation::Error(e) => panic!("{e}"),
+    }
+}
+
+struct Warm {
+    rps: f64,
+    p50: Duration,
+    p99: Duration,
+    errors: usize,
+    requests: usize,
+}
+
+/// `concurrency` function instances, each sent `per_instance` requests in turn.
+fn warm(
+    runtime: &Runtime,
+    queue: &str,
+    endpoint: &str,
+    concurrency: usize,
+    per_instance: usize,
+) -> Warm {
+    let started = Instant::now();
+    let results: Vec<(Duration, bool)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..concurrency)
+            .map(|worker| {
+                scope.spawn(move || {
+                    let mut api = RuntimeApi::start();
+                    let mut child = spawn(&api, runtime, &env(queue, endpoint));
+                    invoke_ok(&mut api, &signed_event(worker * 1_000_000)); // warm-up
+                    let mut latencies = Vec::with_capacity(per_instance);
+                    for n in 0..per_instance {
+                        let payload = signed_event(worker * 1_000_000 + n + 1);
+                        let t = Instant::now();
+                        let ok = invoke_ok(&mut api, &payload);
+                        latencies.push((t.elapsed(), ok));
+                    }
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    latencies
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap())
+            .collect()
+    });
+    let elapsed = started.elapsed();
+    let errors = results.iter().filter(|(_, ok)| !ok).count();
+    let mut sorted: Vec<Duration> = results.iter().map(|(d, _)| *d).collect();
+    sorted.sort();
+    Warm {
+        rps: (sorted.len() - errors) as f64 / elapsed.as_secs_f64(),
+        p50: percentile(&sorted, 0.5),
+        p99: percentile(&sorted, 0.99),
+        errors,
+        requests: sorted.len(),
+    }
+}
+
+/// A fresh queue per run: moto slows down as a queue grows, and allows one purge a minute.
+fn fresh_queue(rt: &tokio::runtime::Runtime, moto: &moto::Moto) -> String {
+    static RUN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = RUN.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    rt.block_on(moto.create_queue(&format!("bench-{n}")))
+}
+
+/// Peak resident set of the Rust function over `requests` requests.
+fn peak_rss(binary: &Runtime, queue: &str, endpoint: &str, requests: usize) -> u64 {
+    let mut api = RuntimeApi::start();
+    let mut child = spawn(&api, binary, &env(queue, endpoint));
+    for n in 0..requests {
+        assert!(invoke_ok(&mut api, &signed_event(n)), "request {n} failed");
+    }
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+fn zipped_size(binary: &Path) -> u64 {
+    let out = std::env::temp_dir().join("hookline-bootstrap.zip");
+    let staged = std::env::temp_dir().join("bootstrap");
+    std::fs::copy(binary, &staged).unwrap();
+    let _ = std::fs::remove_file(&out);
+    let status = std::process::Command::new(root().join(".venv/bin/python"))
+        .args(["-c", "import sys,zipfile; z=zipfile.ZipFile(sys.argv[1],'w',zipfile.ZIP_DEFLATED,compresslevel=9); z.write(sys.argv[2],'bootstrap'); z.close()"])
+        .arg(&out)
+        .arg(&staged)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    std::fs::metadata(&out).unwrap().len()
+}
+
+fn main() {
+    // `cargo bench` passes --bench; a filter argument is not used.
+    let quick = std::env::var_os("HOOKLINE_BENCH_QUICK").is_some();
+    let (cold_runs, per_instance, rss_requests) = if quick {
+        (5, 100, 1000)
+    } else {
+        (20, 500, 10_000)
+    };
+    let moto = moto::Moto::start();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let queue = rt.block_on(moto.create_queue("bench"));
+    let endpoint = moto.endpoint();
+    let runtimes = runtimes();
+
+    println!("### Cold start (exec → first Runtime API poll, {cold_runs} runs)\n");
+    println!("| runtime | p50 | p90 | vs hookline |\n|---|---|---|---|");
+    let mut rust_p50 = None;
+    for runtime in &runtimes {
+        eprintln!("bench: cold start {}", runtime.name);
+        let times = cold_start(runtime, &queue, &endpoint, cold_runs);
+        let p50 = percentile(&times, 0.5);
+        let base = *rust_p50.get_or_insert(p50);
+        println!(
+            "| {} | {} | {} | {:.1}× |",
+            runtime.name,
+            ms(p50),
+            ms(percentile(&times, 0.9)),
+            p50.as_secs_f64() / base.as_secs_f64()
+        );
+    }
+
+    println!("\n### Warm, end to end through moto_server\n");
+    println!(
+        "| runtime | concurrency | requests | ok requests/s | p50 | p99 | non-200 |\n|---|---|---|---|---|---|---|"
+    );
+    for runtime in &runtimes {
+        for (concurrency, per) in [(1, per_instance), (16, per_instance / 4)] {
+            let queue = fresh_queue(&rt, &moto);
+            eprintln!("bench: warm {} ×{concurrency}", runtime.name);
+            let w = warm(runtime, &queue, &endpoint, concurrency, per);
+            println!(
+                "| {} | {concurrency} | {} | {:.0} | {} | {} | {} |",
+                runtime.name,
+                w.requests,
+                w.rps,
+                ms(w.p50),
+                ms(w.p99),
+                w.errors
+            );
+        }
+    }
+    let queue = fresh_queue(&rt, &moto);
+    let rss = peak_rss(&runtimes[0], &queue, &endpoint, rss_requests);
+    let zipped = zipped_size(&runtimes[0].program);
+    println!("\n### Footprint\n");
+    println!("| measure | value | target |\n|---|---|---|");
+    println!(
+        "| peak RSS over {rss_requests} requests (VmHWM) | {:.1} MiB | ≤ 20 MiB |",
+        rss as f64 / 1024.0
+    );
+    println!(
+        "| `bootstrap` zipped (deflate -9) | {:.2} MB | ≤ 6 MB |",
+        zipped as f64 / 1e6
+    );
+    println!(
+        "| `bootstrap` binary | {:.2} MB | |",
+        std::fs::metadata(&runtimes[0].program).unwrap().len() as f64 / 1e6
+    );
+}
