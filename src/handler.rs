@@ -280,4 +280,10 @@ mod tests {
         assert!(json_text(at(MAX_JSON_DEPTH + 1).as_bytes()).is_none());
         assert!(json_text(at(100_000).as_bytes()).is_none());
     }
+
+    #[test]
+    fn lone_surrogate_escapes_are_valid_json() {
+        // JSON's grammar allows them and Node's JSON.stringify writes them.
+        assert!(json_text(br#"{"a":"\ud800x"}"#).is_some());
+    }
 }

@@ -48,7 +48,7 @@ pub async fn respond_at<P: Publisher>(
     now: SystemTime,
 ) -> impl serde::Serialize + Send + use<P> {
     let LambdaEvent { payload, context } = event;
-    let (origin, response) = match serde_json::from_str::<LambdaRequest>(payload.get()) {
+    let (origin, response) = match parse_event(payload.get()) {
         Ok(request) => {
             let origin = request.request_origin();
             let request = into_request(request).with_lambda_context(context);
@@ -77,22 +77,41 @@ pub async fn respond_at<P: Publisher>(
     }
 }
 
-/// Which service sent an event that did not parse, so the 400 is shaped for it.
+/// Reads the event as the type its origin sends. `lambda_http`'s own
+/// deserialiser tries REST v1 first, which for an HTTP API or Function URL
+/// event means parsing the whole event twice.
+fn parse_event(payload: &str) -> Result<LambdaRequest, serde_json::Error> {
+    let specific = match guess_origin(payload) {
+        RequestOrigin::ApiGatewayV2 => {
+            serde_json::from_str(payload).map(LambdaRequest::ApiGatewayV2)
+        }
+        RequestOrigin::Alb => serde_json::from_str(payload).map(LambdaRequest::Alb),
+        _ => return serde_json::from_str(payload),
+    };
+    // VPC Lattice v2 also says "2.0": anything unexpected goes the general way.
+    specific.or_else(|_| serde_json::from_str(payload))
+}
+
+/// Which service sent an event, from its `version` and `requestContext.elb`.
 fn guess_origin(payload: &str) -> RequestOrigin {
+    #[derive(serde::Deserialize)]
+    struct Context {
+        elb: Option<serde::de::IgnoredAny>,
+    }
     #[derive(serde::Deserialize)]
     struct Probe {
         version: Option<String>,
         #[serde(rename = "requestContext")]
-        request_context: Option<serde_json::Map<String, serde_json::Value>>,
+        request_context: Option<Context>,
     }
     match serde_json::from_str::<Probe>(payload) {
         Ok(Probe {
             version: Some(v), ..
         }) if v == "2.0" => RequestOrigin::ApiGatewayV2,
         Ok(Probe {
-            request_context: Some(c),
+            request_context: Some(Context { elb: Some(_) }),
             ..
-        }) if c.contains_key("elb") => RequestOrigin::Alb,
+        }) => RequestOrigin::Alb,
         _ => RequestOrigin::ApiGatewayV1,
     }
 }

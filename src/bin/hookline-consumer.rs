@@ -70,3 +70,59 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     hookline::logging::init();
     lambda_runtime::run(service_fn(handle)).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_lambda_events::event::sqs::SqsMessageAttribute;
+
+    fn message(body: &str, attributes: &[(&str, &str)]) -> SqsMessage {
+        let mut message = SqsMessage::default();
+        message.message_id = Some("m-1".into());
+        message.body = Some(body.into());
+        for (name, value) in attributes {
+            let mut attribute = SqsMessageAttribute::default();
+            attribute.string_value = Some((*value).into());
+            attribute.data_type = Some("String".into());
+            message.message_attributes.insert((*name).into(), attribute);
+        }
+        message
+    }
+
+    #[test]
+    fn parses_a_message_per_the_contract() {
+        let m = message(
+            r#"{"type":"user.created"}"#,
+            &[
+                ("source", "standard-webhooks"),
+                ("event_id", "msg_1"),
+                ("received_at", "2026-11-23T05:00:00.000Z"),
+            ],
+        );
+        let event = parse(&m).unwrap();
+        assert_eq!(event.source, "standard-webhooks");
+        assert_eq!(event.event_id, Some("msg_1"));
+        assert_eq!(event.payload["type"], "user.created");
+    }
+
+    #[tokio::test]
+    async fn unprocessable_messages_are_reported_one_by_one() {
+        let mut event = SqsEvent::default();
+        event.records = vec![
+            message("{}", &[("source", "onecentre")]),
+            message("not json", &[("source", "onecentre")]),
+            message("{}", &[]),
+        ];
+        event.records[1].message_id = Some("m-2".into());
+        event.records[2].message_id = Some("m-3".into());
+        let response = handle(LambdaEvent::new(event, lambda_runtime::Context::default()))
+            .await
+            .unwrap();
+        let failed: Vec<_> = response
+            .batch_item_failures
+            .iter()
+            .map(|f| f.item_identifier.as_str())
+            .collect();
+        assert_eq!(failed, ["m-2", "m-3"]);
+    }
+}
