@@ -237,7 +237,7 @@ fn fresh_queue(rt: &tokio::runtime::Runtime, moto: &moto::Moto) -> String {
 /// A minimal SQS endpoint that accepts every `SendMessage`, for runs longer
 /// than moto can keep up with (its sends slow down as a queue grows).
 fn sqs_stub() -> String {
-    use std::io::{Read, Write};
+    use std::io::Write;
     let server = std::sync::Arc::new(tiny_http::Server::http("127.0.0.1:0").unwrap());
     let address = format!("http://{}", server.server_addr().to_ip().unwrap());
     std::thread::spawn(move || {
