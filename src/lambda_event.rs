@@ -123,36 +123,10 @@ fn guess_origin(payload: &str) -> RequestOrigin {
 /// serves a single route and never reads the URI, so those inputs are set
 /// aside before conversion and the headers restored after it.
 pub fn into_request(mut payload: LambdaRequest) -> Request {
-    let (decoded, headers) = match &mut payload {
-        LambdaRequest::ApiGatewayV1(event) => {
-            let headers = every_copy(&event.multi_value_headers, &event.headers);
-            (
-                event.path,
-                event.request_context.domain_name,
-                event.request_context.stage,
-            ) = (None, None, None);
-            event.query_string_parameters = Default::default();
-            event.multi_value_query_string_parameters = Default::default();
-            (event.headers, event.multi_value_headers) = Default::default();
-            (
-                take_base64(&mut event.body, &mut event.is_base64_encoded),
-                Some(headers),
-            )
-        }
-        LambdaRequest::ApiGatewayV2(event) => {
-            let headers = std::mem::take(&mut event.headers);
-            (event.raw_path, event.raw_query_string, event.cookies) = (None, None, None);
-            (
-                event.request_context.domain_name,
-                event.request_context.stage,
-            ) = (None, None);
-            event.query_string_parameters = Default::default();
-            (
-                take_base64(&mut event.body, &mut event.is_base64_encoded),
-                Some(headers),
-            )
-        }
-        LambdaRequest::Alb(event) => {
+    // REST (v1), WebSocket and ALB events name these fields alike, on different types.
+    macro_rules! multi_value_event {
+        ($event:expr) => {{
+            let event = $event;
             let headers = every_copy(&event.multi_value_headers, &event.headers);
             event.path = None;
             event.query_string_parameters = Default::default();
@@ -162,17 +136,32 @@ pub fn into_request(mut payload: LambdaRequest) -> Request {
                 take_base64(&mut event.body, &mut event.is_base64_encoded),
                 Some(headers),
             )
-        }
-        LambdaRequest::WebSocket(event) => {
-            let headers = every_copy(&event.multi_value_headers, &event.headers);
+        }};
+    }
+    let (decoded, headers) = match &mut payload {
+        LambdaRequest::ApiGatewayV1(event) => {
             (
-                event.path,
                 event.request_context.domain_name,
                 event.request_context.stage,
-            ) = (None, None, None);
+            ) = (None, None);
+            multi_value_event!(event)
+        }
+        LambdaRequest::WebSocket(event) => {
+            (
+                event.request_context.domain_name,
+                event.request_context.stage,
+            ) = (None, None);
+            multi_value_event!(event)
+        }
+        LambdaRequest::Alb(event) => multi_value_event!(event),
+        LambdaRequest::ApiGatewayV2(event) => {
+            let headers = std::mem::take(&mut event.headers);
+            (event.raw_path, event.raw_query_string, event.cookies) = (None, None, None);
+            (
+                event.request_context.domain_name,
+                event.request_context.stage,
+            ) = (None, None);
             event.query_string_parameters = Default::default();
-            event.multi_value_query_string_parameters = Default::default();
-            (event.headers, event.multi_value_headers) = Default::default();
             (
                 take_base64(&mut event.body, &mut event.is_base64_encoded),
                 Some(headers),
