@@ -6,7 +6,6 @@ use std::hint::black_box;
 use std::time::{Duration, UNIX_EPOCH};
 
 use aws_sdk_sqs::operation::send_message::SendMessageInput;
-use aws_sdk_sqs::types::MessageAttributeValue;
 use criterion::{Criterion, criterion_group, criterion_main};
 use hookline::lambda_event::{RawEvent, respond_at};
 use hookline::message::OutboundMessage;
@@ -21,19 +20,12 @@ struct BuildOnly;
 
 impl Publisher for BuildOnly {
     async fn publish(&self, message: &OutboundMessage) -> Result<String, PublishError> {
-        let mut input = SendMessageInput::builder()
+        let input = SendMessageInput::builder()
             .queue_url("https://sqs.us-east-1.amazonaws.com/123456789012/q")
             .message_body(&message.body)
             .set_message_group_id(message.group_id.clone())
-            .set_message_deduplication_id(message.deduplication_id.clone());
-        for (name, value) in &message.attributes {
-            let value = MessageAttributeValue::builder()
-                .data_type("String")
-                .string_value(value)
-                .build()
-                .unwrap();
-            input = input.message_attributes(*name, value);
-        }
+            .set_message_deduplication_id(message.deduplication_id.clone())
+            .set_message_attributes(Some(hookline::sqs::message_attributes(message)?));
         black_box(input.build().unwrap());
         Ok("00000000-0000-0000-0000-000000000000".into())
     }
