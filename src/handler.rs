@@ -4,14 +4,13 @@ use std::time::{Instant, SystemTime};
 
 use http::header::{CONTENT_TYPE, WWW_AUTHENTICATE};
 use http::{HeaderMap, HeaderValue, Method};
-use lambda_http::request::RequestContext;
-use lambda_http::{Body, Request, RequestExt, Response};
+use lambda_http::{Body, Request, Response};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::config::{Config, QueueConfig};
 use crate::error::Failure;
-use crate::lambda_event::UndecodableBody;
+use crate::lambda_event::{RequestId, UndecodableBody};
 use crate::message::{Envelope, MAX_MESSAGE_BYTES, OutboundMessage};
 use crate::publish::Publisher;
 use crate::verify::{HANDSHAKE_EVENT, HANDSHAKE_HEADER, Verifier};
@@ -54,13 +53,15 @@ impl<P: Publisher> Receiver<P> {
 
     /// Answers one request. `now` is the clock reading used for timestamp
     /// windows and `received_at`.
-    pub async fn handle(&self, request: &Request, now: SystemTime) -> Response<Body> {
+    /// Takes the request whole so an accepted body moves onto the queue
+    /// rather than being copied.
+    pub async fn handle(&self, request: Request, now: SystemTime) -> Response<Body> {
         let started = Instant::now();
+        let body_size = request.body().len();
         let outcome = self.process(request, now).await;
         let response = respond(&outcome, self.verifier.scheme().challenge());
         let status = response.status().as_u16();
         let latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-        let body_size = request.body().len();
         match &outcome {
             Outcome::Enqueued {
                 event_id,
@@ -96,14 +97,14 @@ impl<P: Publisher> Receiver<P> {
         response
     }
 
-    async fn process(&self, request: &Request, now: SystemTime) -> Outcome {
+    async fn process(&self, request: Request, now: SystemTime) -> Outcome {
         match self.accept(request, now).await {
             Ok(outcome) => outcome,
             Err(failure) => Outcome::Failed(failure),
         }
     }
 
-    async fn accept(&self, request: &Request, now: SystemTime) -> Result<Outcome, Failure> {
+    async fn accept(&self, request: Request, now: SystemTime) -> Result<Outcome, Failure> {
         if request.method() != Method::POST {
             return Err(Failure::MethodNotAllowed);
         }
@@ -124,18 +125,19 @@ impl<P: Publisher> Receiver<P> {
             .verifier
             .verify(headers, body, now)
             .map_err(Failure::Unauthorized)?;
+        let (parts, body) = request.into_parts();
         let text = json_text(body).ok_or(Failure::NotJson)?;
         let envelope = Envelope {
             source: self.verifier.scheme().name(),
             event_id: accepted.event_id.as_deref(),
             received_at: rfc3339(now),
-            request_id: request_id(request),
+            request_id: request_id(&parts.extensions),
         };
         let message = OutboundMessage::build(text, &envelope, &self.queue)
             .map_err(|_| Failure::PayloadTooLarge)?;
         let message_id = self
             .publisher
-            .publish(&message)
+            .publish(message)
             .await
             .map_err(Failure::QueueUnavailable)?;
         Ok(Outcome::Enqueued {
@@ -175,29 +177,26 @@ fn handshake(headers: &HeaderMap) -> Option<Result<HeaderValue, Failure>> {
 const MAX_JSON_DEPTH: usize = 128;
 
 /// The body as JSON text, if it is UTF-8, one JSON value, and nested no
-/// deeper than [`MAX_JSON_DEPTH`].
-fn json_text(body: &[u8]) -> Option<&str> {
-    let text = std::str::from_utf8(body).ok()?;
+/// deeper than [`MAX_JSON_DEPTH`]. A text body is UTF-8 already.
+fn json_text(body: Body) -> Option<String> {
+    let text = match body {
+        Body::Text(text) => text,
+        Body::Binary(bytes) => String::from_utf8(bytes).ok()?,
+        Body::Empty => return None,
+        _ => String::from_utf8(body.to_vec()).ok()?,
+    };
     // Ignoring a value does not recurse in serde_json, so depth is checked apart.
-    serde_json::from_str::<serde::de::IgnoredAny>(text).ok()?;
+    serde_json::from_str::<serde::de::IgnoredAny>(&text).ok()?;
     (nesting_depth(text.as_bytes()) <= MAX_JSON_DEPTH).then_some(text)
 }
 
 /// The deepest array/object nesting in valid JSON text.
 fn nesting_depth(json: &[u8]) -> usize {
-    let (mut depth, mut deepest, mut in_string, mut escaped) = (0usize, 0usize, false, false);
-    for &byte in json {
-        if in_string {
-            match byte {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
+    let (mut depth, mut deepest, mut at) = (0usize, 0usize, 0usize);
+    while let Some(&byte) = json.get(at) {
+        at += 1;
         match byte {
-            b'"' => in_string = true,
+            b'"' => at = string_end(json, at),
             b'[' | b'{' => {
                 depth += 1;
                 deepest = deepest.max(depth);
@@ -209,26 +208,34 @@ fn nesting_depth(json: &[u8]) -> usize {
     deepest
 }
 
+/// Just past the closing quote of the string whose contents start at `at`.
+/// Strings are most of a typical body, so they are skipped with `memchr`
+/// rather than byte by byte.
+fn string_end(json: &[u8], mut at: usize) -> usize {
+    while let Some(found) = json
+        .get(at..)
+        .and_then(|rest| memchr::memchr2(b'"', b'\\', rest))
+    {
+        at += found + 1;
+        if json[at - 1] == b'"' {
+            return at;
+        }
+        at += 1; // the escaped character
+    }
+    json.len()
+}
+
 fn rfc3339(now: SystemTime) -> String {
     let at = OffsetDateTime::from(now);
     let at = at.replace_millisecond(at.millisecond()).unwrap_or(at);
     at.format(&Rfc3339).unwrap_or_default()
 }
 
-/// API Gateway's request id where the event has one, else Lambda's.
-fn request_id(request: &Request) -> Option<&str> {
-    let gateway = match request.request_context_ref() {
-        Some(RequestContext::ApiGatewayV1(context)) => context.request_id.as_deref(),
-        Some(RequestContext::ApiGatewayV2(context)) => context.request_id.as_deref(),
-        Some(RequestContext::WebSocket(context)) => context.request_id.as_deref(),
-        _ => None,
-    };
-    gateway
-        .or_else(|| {
-            request
-                .lambda_context_ref()
-                .map(|context| context.request_id.as_str())
-        })
+/// The request id the entry layer attached (API Gateway's, else Lambda's).
+fn request_id(extensions: &http::Extensions) -> Option<&str> {
+    extensions
+        .get::<RequestId>()
+        .map(|id| id.0.as_str())
         .filter(|id| !id.is_empty())
 }
 
@@ -266,24 +273,27 @@ fn respond(outcome: &Outcome, challenge: Option<&'static str>) -> Response<Body>
 #[cfg(test)]
 mod tests {
     use super::{MAX_JSON_DEPTH, json_text, nesting_depth};
+    use lambda_http::Body;
 
     #[test]
     fn nesting_depth_skips_strings() {
         assert_eq!(nesting_depth(br#"{"a":[1,{"b":"[[[{{{\"]]"}]}"#), 3);
         assert_eq!(nesting_depth(b"1"), 0);
+        assert_eq!(nesting_depth(br#"[["\\\\",["\\",["]\"[\\"]]]]"#), 4);
+        assert_eq!(nesting_depth(br#"["unterminated \\"#), 1);
     }
 
     #[test]
     fn json_deeper_than_the_limit_is_refused() {
         let at = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
-        assert!(json_text(at(MAX_JSON_DEPTH).as_bytes()).is_some());
-        assert!(json_text(at(MAX_JSON_DEPTH + 1).as_bytes()).is_none());
-        assert!(json_text(at(100_000).as_bytes()).is_none());
+        assert!(json_text(Body::Text(at(MAX_JSON_DEPTH))).is_some());
+        assert!(json_text(Body::Text(at(MAX_JSON_DEPTH + 1))).is_none());
+        assert!(json_text(Body::Text(at(100_000))).is_none());
     }
 
     #[test]
     fn lone_surrogate_escapes_are_valid_json() {
         // JSON's grammar allows them and Node's JSON.stringify writes them.
-        assert!(json_text(br#"{"a":"\ud800x"}"#).is_some());
+        assert!(json_text(Body::Binary(br#"{"a":"\ud800x"}"#.to_vec())).is_some());
     }
 }

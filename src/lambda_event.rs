@@ -1,18 +1,24 @@
 //! Between Lambda's HTTP event payloads and [`Request`]/[`Response`].
 //!
-//! `lambda_http`'s own conversion panics on a body flagged base64 that is not
-//! (so API Gateway would answer 502), and keeps only the last copy of a
-//! repeated header in REST and ALB events. This layer decodes the body itself
-//! and keeps every copy, so both become clear 4xx answers.
+//! The event is read by [`HttpEvent`] in the runtime's one pass over its
+//! JSON, not by `lambda_http`'s conversion: that one reads each payload
+//! shape in full (several times for some), panics on a body flagged base64
+//! that is not and on a path or `Host` that does not form a URI (so API
+//! Gateway would answer 502), and keeps only the last copy of a repeated
+//! header in REST and ALB events. Here the body is decoded, every copy kept,
+//! and anything malformed answered `400`.
+
+mod http_event;
 
 use std::convert::Infallible;
 use std::time::SystemTime;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use http::HeaderMap;
-use lambda_http::request::{LambdaRequest, RequestOrigin};
-use lambda_http::{Body, LambdaEvent, Request, RequestExt, Response, TransformResponse};
+use http::Method;
+use lambda_http::{Body, LambdaEvent, Request, Response, TransformResponse};
+
+pub use http_event::HttpEvent;
 
 use crate::error::Failure;
 use crate::handler::Receiver;
@@ -22,8 +28,10 @@ use crate::publish::Publisher;
 #[derive(Debug, Clone, Copy)]
 pub struct UndecodableBody;
 
-/// The event as Lambda delivers it, before it is read as an HTTP request.
-pub type RawEvent = Box<serde_json::value::RawValue>;
+/// The request id carried into logs and message attributes: API Gateway's
+/// where the event has one, else Lambda's invocation id.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
 
 /// Turns one Lambda event into a request, answers it, and shapes the answer
 /// for the service that sent the event.
@@ -32,7 +40,7 @@ pub type RawEvent = Box<serde_json::value::RawValue>;
 /// Gateway v1 or v2, ALB, …), which it does not name publicly.
 pub async fn respond<P: Publisher>(
     receiver: &Receiver<P>,
-    event: LambdaEvent<RawEvent>,
+    event: LambdaEvent<HttpEvent>,
 ) -> impl serde::Serialize + Send + use<P> {
     respond_at(receiver, event, SystemTime::now()).await
 }
@@ -44,27 +52,21 @@ pub async fn respond<P: Publisher>(
 /// invocation, which API Gateway would turn into a `502`.
 pub async fn respond_at<P: Publisher>(
     receiver: &Receiver<P>,
-    event: LambdaEvent<RawEvent>,
+    event: LambdaEvent<HttpEvent>,
     now: SystemTime,
 ) -> impl serde::Serialize + Send + use<P> {
     let LambdaEvent { payload, context } = event;
-    let (origin, response) = match parse_event(payload.get()) {
-        Ok(request) => {
-            let origin = request.request_origin();
-            let request = into_request(request).with_lambda_context(context);
-            (origin, receiver.handle(&request, now).await)
-        }
-        Err(_) => {
+    let origin = payload.origin();
+    let response = match into_request(payload, context.request_id) {
+        Some(request) => receiver.handle(request, now).await,
+        None => {
             tracing::info!(
                 outcome = "rejected",
                 reason = "malformed_event",
                 status = 400u16,
                 "request"
             );
-            (
-                guess_origin(payload.get()),
-                Failure::MalformedEvent.response(),
-            )
+            Failure::MalformedEvent.response()
         }
     };
     let shaped = TransformResponse::<'static, Response<Body>, Infallible>::Response(
@@ -77,141 +79,38 @@ pub async fn respond_at<P: Publisher>(
     }
 }
 
-/// Reads the event as the type its origin sends. `lambda_http`'s own
-/// deserialiser tries REST v1 first, which for an HTTP API or Function URL
-/// event means parsing the whole event twice.
-fn parse_event(payload: &str) -> Result<LambdaRequest, serde_json::Error> {
-    let specific = match guess_origin(payload) {
-        RequestOrigin::ApiGatewayV2 => {
-            serde_json::from_str(payload).map(LambdaRequest::ApiGatewayV2)
-        }
-        RequestOrigin::Alb => serde_json::from_str(payload).map(LambdaRequest::Alb),
-        _ => return serde_json::from_str(payload),
-    };
-    // VPC Lattice v2 also says "2.0": anything unexpected goes the general way.
-    specific.or_else(|_| serde_json::from_str(payload))
-}
-
-/// Which service sent an event, from its `version` and `requestContext.elb`.
-fn guess_origin(payload: &str) -> RequestOrigin {
-    #[derive(serde::Deserialize)]
-    struct Context {
-        elb: Option<serde::de::IgnoredAny>,
-    }
-    #[derive(serde::Deserialize)]
-    struct Probe {
-        version: Option<String>,
-        #[serde(rename = "requestContext")]
-        request_context: Option<Context>,
-    }
-    match serde_json::from_str::<Probe>(payload) {
-        Ok(Probe {
-            version: Some(v), ..
-        }) if v == "2.0" => RequestOrigin::ApiGatewayV2,
-        Ok(Probe {
-            request_context: Some(Context { elb: Some(_) }),
-            ..
-        }) => RequestOrigin::Alb,
-        _ => RequestOrigin::ApiGatewayV1,
-    }
-}
-
-/// Converts a payload with the body decoded here and repeated headers kept.
-///
-/// `lambda_http` builds a URI from the path, query, `Host` and
-/// `X-Forwarded-Proto`, and panics when they do not form one. The receiver
-/// serves a single route and never reads the URI, so those inputs are set
-/// aside before conversion and the headers restored after it.
-pub fn into_request(mut payload: LambdaRequest) -> Request {
-    // REST (v1), WebSocket and ALB events name these fields alike, on different types.
-    macro_rules! multi_value_event {
-        ($event:expr) => {{
-            let event = $event;
-            let headers = every_copy(&event.multi_value_headers, &event.headers);
-            event.path = None;
-            event.query_string_parameters = Default::default();
-            event.multi_value_query_string_parameters = Default::default();
-            (event.headers, event.multi_value_headers) = Default::default();
-            (
-                take_base64(&mut event.body, &mut event.is_base64_encoded),
-                Some(headers),
-            )
-        }};
-    }
-    let (decoded, headers) = match &mut payload {
-        LambdaRequest::ApiGatewayV1(event) => {
-            (
-                event.request_context.domain_name,
-                event.request_context.stage,
-            ) = (None, None);
-            multi_value_event!(event)
-        }
-        LambdaRequest::WebSocket(event) => {
-            (
-                event.request_context.domain_name,
-                event.request_context.stage,
-            ) = (None, None);
-            multi_value_event!(event)
-        }
-        LambdaRequest::Alb(event) => multi_value_event!(event),
-        LambdaRequest::ApiGatewayV2(event) => {
-            let headers = std::mem::take(&mut event.headers);
-            (event.raw_path, event.raw_query_string, event.cookies) = (None, None, None);
-            (
-                event.request_context.domain_name,
-                event.request_context.stage,
-            ) = (None, None);
-            event.query_string_parameters = Default::default();
-            (
-                take_base64(&mut event.body, &mut event.is_base64_encoded),
-                Some(headers),
-            )
-        }
-        LambdaRequest::VpcLatticeV2(event) => {
-            let headers = std::mem::take(&mut event.headers);
-            event.path = None;
-            event.query_string_parameters = Default::default();
-            (
-                take_base64(&mut event.body, &mut event.is_base64_encoded),
-                Some(headers),
-            )
-        }
-        _ => (None, None),
-    };
-    let mut request: Request = payload.into();
-    if let Some(headers) = headers {
-        *request.headers_mut() = headers;
-    }
-    match decoded {
-        Some(Ok(bytes)) => *request.body_mut() = Body::Binary(bytes),
-        Some(Err(())) => {
-            request.extensions_mut().insert(UndecodableBody);
-        }
-        None => {}
-    }
-    request
-}
-
-/// Takes a base64 body out of the event (leaving nothing for `lambda_http` to
-/// decode) and decodes it; `None` when the body is not base64-flagged.
-fn take_base64(body: &mut Option<String>, flagged: &mut bool) -> Option<Result<Vec<u8>, ()>> {
-    if !std::mem::take(flagged) {
+/// The HTTP request an event describes, or `None` if it is malformed.
+/// `lambda_request_id` stands in for events without a gateway request id
+/// (ALB's).
+pub fn into_request(mut event: HttpEvent, lambda_request_id: String) -> Option<Request> {
+    if event.malformed {
         return None;
     }
-    let text = body.take().unwrap_or_default();
-    Some(STANDARD.decode(text).map_err(drop))
+    let method = match event.method()? {
+        // lambda_http's reading of an empty method.
+        "" => Method::GET,
+        method => Method::from_bytes(method.as_bytes()).ok()?,
+    };
+    let request_id = event.request_id().map_or(lambda_request_id, str::to_owned);
+    let headers = event.take_headers();
+    let (body, undecodable) = match (event.body.take(), event.is_base64_encoded) {
+        (None, _) => (Body::Empty, false),
+        (Some(text), false) => (Body::Text(text), false),
+        (Some(text), true) => match STANDARD.decode(text) {
+            Ok(bytes) => (Body::Binary(bytes), false),
+            Err(_) => (Body::Empty, true),
+        },
+    };
+    let mut request = Request::new(body);
+    *request.method_mut() = method;
+    *request.headers_mut() = headers;
+    let extensions = request.extensions_mut();
+    extensions.insert(RequestId(request_id));
+    if undecodable {
+        extensions.insert(UndecodableBody);
+    }
+    Some(request)
 }
 
-/// REST and ALB events carry every copy of a header in `multiValueHeaders`
-/// and the last in `headers`; keep every copy.
-fn every_copy(multi: &HeaderMap, single: &HeaderMap) -> HeaderMap {
-    let mut merged = multi.clone();
-    for name in single.keys() {
-        if !merged.contains_key(name) {
-            for value in single.get_all(name) {
-                merged.append(name.clone(), value.clone());
-            }
-        }
-    }
-    merged
-}
+#[cfg(test)]
+mod tests;

@@ -21,7 +21,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let receiver: &'static Receiver<SqsPublisher> =
         Box::leak(Box::new(Receiver::new(config, publisher)));
     lambda_runtime::run(service_fn(
-        move |event: LambdaEvent<lambda_event::RawEvent>| async move {
+        move |event: LambdaEvent<lambda_event::HttpEvent>| async move {
             Ok::<_, lambda_runtime::Error>(lambda_event::respond(receiver, event).await)
         },
     ))

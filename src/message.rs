@@ -56,9 +56,10 @@ pub struct OutboundMessage {
 pub struct TooLarge;
 
 impl OutboundMessage {
-    /// Builds the message for a verified JSON `body`.
+    /// Builds the message for a verified JSON `body`, which it keeps (moved,
+    /// not copied, unless it needs escaping).
     pub fn build(
-        body: &str,
+        body: String,
         envelope: &Envelope<'_>,
         queue: &QueueConfig,
     ) -> Result<Self, TooLarge> {
@@ -72,7 +73,10 @@ impl OutboundMessage {
         if let Some(id) = envelope.request_id.filter(|id| !id.is_empty()) {
             attributes.push((attribute::REQUEST_ID, id.to_owned()));
         }
-        let body = sqs_safe(body).into_owned();
+        let body = match sqs_safe(&body) {
+            Cow::Borrowed(_) => body,
+            Cow::Owned(escaped) => escaped,
+        };
         let (group_id, deduplication_id) = if queue.fifo {
             let dedup = match envelope.event_id {
                 Some(id) if valid_sqs_id(id) => id.to_owned(),
@@ -110,13 +114,20 @@ impl OutboundMessage {
 /// that SQS refuses. In valid JSON they can only stand inside strings, where
 /// `\ufffe` / `\uffff` denote the same value.
 pub fn sqs_safe(body: &str) -> Cow<'_, str> {
-    if !body.contains(['\u{fffe}', '\u{ffff}']) {
+    if !has_noncharacter(body.as_bytes()) {
         return Cow::Borrowed(body);
     }
     Cow::Owned(
         body.replace('\u{fffe}', "\\ufffe")
             .replace('\u{ffff}', "\\uffff"),
     )
+}
+
+/// Whether UTF-8 text holds U+FFFE (`EF BF BE`) or U+FFFF (`EF BF BF`).
+/// `EF` is rare in text, so `memchr` finds the candidates quickly.
+fn has_noncharacter(text: &[u8]) -> bool {
+    memchr::memchr_iter(0xEF, text)
+        .any(|at| matches!(text.get(at + 1..at + 3), Some([0xBF, 0xBE | 0xBF])))
 }
 
 #[cfg(test)]
@@ -144,7 +155,8 @@ mod tests {
 
     #[test]
     fn standard_queue_message() {
-        let m = OutboundMessage::build(r#"{"a":1}"#, &envelope(None), &queue(false)).unwrap();
+        let m =
+            OutboundMessage::build(r#"{"a":1}"#.into(), &envelope(None), &queue(false)).unwrap();
         assert_eq!(m.body, r#"{"a":1}"#);
         assert_eq!(m.group_id, None);
         assert_eq!(m.deduplication_id, None);
@@ -161,13 +173,14 @@ mod tests {
 
     #[test]
     fn fifo_deduplicates_on_event_id_else_body_digest() {
-        let m = OutboundMessage::build("{}", &envelope(Some("msg_1")), &queue(true)).unwrap();
+        let m =
+            OutboundMessage::build("{}".into(), &envelope(Some("msg_1")), &queue(true)).unwrap();
         assert_eq!(m.group_id.as_deref(), Some("bracken"));
         assert_eq!(m.deduplication_id.as_deref(), Some("msg_1"));
-        let m = OutboundMessage::build("{}", &envelope(None), &queue(true)).unwrap();
+        let m = OutboundMessage::build("{}".into(), &envelope(None), &queue(true)).unwrap();
         assert_eq!(m.deduplication_id, Some(hex::encode(Sha256::digest(b"{}"))));
         let long = "x".repeat(200);
-        let m = OutboundMessage::build("{}", &envelope(Some(&long)), &queue(true)).unwrap();
+        let m = OutboundMessage::build("{}".into(), &envelope(Some(&long)), &queue(true)).unwrap();
         assert_eq!(
             m.deduplication_id,
             Some(hex::encode(Sha256::digest(long.as_bytes())))
@@ -177,7 +190,7 @@ mod tests {
     #[test]
     fn characters_sqs_refuses_are_escaped_in_place() {
         let body = "{\"a\":\"x\u{fffe}y\u{ffff}\"}";
-        let m = OutboundMessage::build(body, &envelope(None), &queue(false)).unwrap();
+        let m = OutboundMessage::build(body.into(), &envelope(None), &queue(false)).unwrap();
         assert_eq!(m.body, r#"{"a":"x\ufffey\uffff"}"#);
         let before: serde_json::Value = serde_json::from_str(body).unwrap();
         let after: serde_json::Value = serde_json::from_str(&m.body).unwrap();
@@ -190,8 +203,19 @@ mod tests {
     }
 
     #[test]
+    fn only_the_two_noncharacters_are_found() {
+        assert!(has_noncharacter("\u{fffe}".as_bytes()));
+        assert!(has_noncharacter("a\u{ffff}".as_bytes()));
+        // Neighbours sharing the lead byte, and a truncated sequence at the end.
+        for clean in ["\u{fffd}", "\u{f000}", "\u{efbf}", "x\u{ffef}"] {
+            assert!(!has_noncharacter(clean.as_bytes()), "{clean:?}");
+        }
+        assert!(!has_noncharacter(b"\xEF\xBF"));
+    }
+
+    #[test]
     fn size_counts_attributes() {
-        let m = OutboundMessage::build("{}", &envelope(None), &queue(false)).unwrap();
+        let m = OutboundMessage::build("{}".into(), &envelope(None), &queue(false)).unwrap();
         let attrs: usize = m
             .attributes
             .iter()
@@ -200,7 +224,7 @@ mod tests {
         assert_eq!(m.size(), 2 + attrs);
         let big = format!("\"{}\"", "a".repeat(MAX_MESSAGE_BYTES - 2));
         assert_eq!(
-            OutboundMessage::build(&big, &envelope(None), &queue(false)),
+            OutboundMessage::build(big, &envelope(None), &queue(false)),
             Err(TooLarge)
         );
     }

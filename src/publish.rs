@@ -45,9 +45,10 @@ impl PublishError {
 /// Puts one message on the queue and returns its message id once the queue
 /// has confirmed it.
 pub trait Publisher: Send + Sync {
-    /// Sends `message`; `Ok` only after the queue has accepted it.
+    /// Sends `message`; `Ok` only after the queue has accepted it. Takes
+    /// the message whole so the body moves into the request, not copied.
     fn publish(
         &self,
-        message: &OutboundMessage,
+        message: OutboundMessage,
     ) -> impl Future<Output = Result<String, PublishError>> + Send;
 }

@@ -72,15 +72,15 @@ impl SqsPublisher {
 }
 
 impl Publisher for SqsPublisher {
-    async fn publish(&self, message: &OutboundMessage) -> Result<String, PublishError> {
+    async fn publish(&self, message: OutboundMessage) -> Result<String, PublishError> {
         let output = self
             .client
             .send_message()
             .queue_url(&self.queue_url)
-            .message_body(&message.body)
-            .set_message_group_id(message.group_id.clone())
-            .set_message_deduplication_id(message.deduplication_id.clone())
-            .set_message_attributes(Some(message_attributes(message)?))
+            .set_message_attributes(Some(message_attributes(message.attributes)?))
+            .message_body(message.body)
+            .set_message_group_id(message.group_id)
+            .set_message_deduplication_id(message.deduplication_id)
             .send()
             .await
             .map_err(classify)?;
@@ -93,17 +93,16 @@ impl Publisher for SqsPublisher {
 /// The message's attributes as SQS `String` attributes (shared with the
 /// in-process benchmark, so it measures this very code).
 pub fn message_attributes(
-    message: &OutboundMessage,
+    attributes: Vec<(&'static str, String)>,
 ) -> Result<HashMap<String, MessageAttributeValue>, PublishError> {
-    message
-        .attributes
-        .iter()
+    attributes
+        .into_iter()
         .map(|(name, value)| {
             MessageAttributeValue::builder()
                 .data_type("String")
                 .string_value(value)
                 .build()
-                .map(|value| ((*name).to_owned(), value))
+                .map(|value| (name.to_owned(), value))
                 .map_err(|e| PublishError::Other(e.to_string()))
         })
         .collect()

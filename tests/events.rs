@@ -7,7 +7,7 @@ mod common;
 use std::path::PathBuf;
 use std::time::{Duration, UNIX_EPOCH};
 
-use common::{FakeQueue, LAMBDA_REQUEST_ID, config};
+use common::{FakeQueue, LAMBDA_REQUEST_ID, config, runtime_reads};
 use hookline::lambda_event::respond_at;
 use hookline::{Receiver, Scheme};
 use lambda_runtime::{Context, LambdaEvent};
@@ -51,8 +51,7 @@ async fn every_sample_event_answers_as_its_name_says() {
             config(scheme, "http://127.0.0.1:1/123456789012/q", &[]),
             FakeQueue::default(),
         );
-        let payload: hookline::lambda_event::RawEvent =
-            serde_json::value::to_raw_value(&read(&events_dir().join(name))).unwrap();
+        let payload = runtime_reads(&read(&events_dir().join(name)));
         let mut context = Context::default();
         context.request_id = LAMBDA_REQUEST_ID.into();
         let response = serde_json::to_value(

@@ -109,9 +109,15 @@ impl Answer {
 /// The Lambda invocation id tests run under (ALB events carry no gateway id).
 pub const LAMBDA_REQUEST_ID: &str = "8476a536-e9f4-11e8-9739-2dfe598c3fcd";
 
+/// The event as `lambda_runtime` reads it from the Runtime API's response body.
+pub fn runtime_reads(payload: &Value) -> lambda_event::HttpEvent {
+    let body = serde_json::to_vec(payload).unwrap();
+    serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_slice(&body)).unwrap()
+}
+
 /// Sends one event payload through the same path Lambda uses.
 pub async fn invoke<P: Publisher>(receiver: &Receiver<P>, payload: &Value) -> Answer {
-    let request: lambda_event::RawEvent = serde_json::value::to_raw_value(payload).unwrap();
+    let request = runtime_reads(payload);
     let mut context = Context::default();
     context.request_id = LAMBDA_REQUEST_ID.to_owned();
     let response = lambda_event::respond(receiver, LambdaEvent::new(request, context)).await;
@@ -152,12 +158,12 @@ pub struct FakeQueue {
 }
 
 impl Publisher for FakeQueue {
-    async fn publish(&self, message: &OutboundMessage) -> Result<String, PublishError> {
+    async fn publish(&self, message: OutboundMessage) -> Result<String, PublishError> {
         if let Some(error) = self.failure.lock().unwrap().clone() {
             return Err(error);
         }
         let mut sent = self.sent.lock().unwrap();
-        sent.push(message.clone());
+        sent.push(message);
         Ok(format!("msg-{}", sent.len()))
     }
 }
