@@ -307,6 +307,25 @@ fn main() {
     let queue = rt.block_on(moto.create_queue("bench"));
     let endpoint = moto.endpoint();
     let runtimes = runtimes();
+    if std::env::var_os("HOOKLINE_BENCH_FOOTPRINT_ONLY").is_some() {
+        // One table row for bench/profile-settings: the binary at HOOKLINE_BIN.
+        let hookline = &runtimes[0];
+        let cold = cold_start(hookline, &queue, &endpoint, cold_runs);
+        let rss = peak_rss(
+            hookline,
+            "https://sqs.us-east-1.amazonaws.com/123456789012/bench",
+            &sqs_stub(),
+            rss_requests,
+        );
+        println!(
+            "{} | {:.2} MB | {:.2} MB | {:.1} MiB",
+            ms(percentile(&cold, 0.5)),
+            std::fs::metadata(&hookline.program).unwrap().len() as f64 / 1e6,
+            zipped_size(&hookline.program) as f64 / 1e6,
+            rss as f64 / 1024.0
+        );
+        return;
+    }
 
     println!("### Cold start (exec → first Runtime API poll, {cold_runs} runs)\n");
     println!("| runtime | p50 | p90 | vs hookline |\n|---|---|---|---|");

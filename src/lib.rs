@@ -22,3 +22,9 @@ pub use config::Config;
 pub use handler::Receiver;
 pub use secret::{Secret, Secrets};
 pub use verify::{Accepted, Rejection, Scheme, Verdict, Verifier};
+
+/// mimalloc rather than glibc's allocator: a request makes a few dozen small
+/// allocations (header names and values, the body, attributes), and they
+/// were a sixth of its in-process cost (`BENCHMARKS.md`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
