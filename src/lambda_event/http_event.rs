@@ -17,8 +17,9 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 use lambda_http::request::RequestOrigin;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-/// One Lambda event, as far as an HTTP receiver needs it.
-#[derive(Debug, Default)]
+/// One Lambda event, as far as an HTTP receiver needs it. Its `Debug` shows
+/// header names and the body's length, never values or the body.
+#[derive(Default)]
 pub struct HttpEvent {
     /// `version` ("2.0" for HTTP API, Function URL and VPC Lattice v2).
     version: Option<String>,
@@ -100,6 +101,24 @@ impl HttpEvent {
             }
         }
         merged
+    }
+}
+
+impl fmt::Debug for HttpEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fn names(map: &HeaderMap) -> Vec<&str> {
+            map.keys().map(HeaderName::as_str).collect()
+        }
+        f.debug_struct("HttpEvent")
+            .field("origin", &self.origin())
+            .field("method", &self.method())
+            .field("request_id", &self.request_id)
+            .field("headers", &names(&self.headers))
+            .field("multi_value_headers", &names(&self.multi_value_headers))
+            .field("body_len", &self.body.as_ref().map(String::len))
+            .field("is_base64_encoded", &self.is_base64_encoded)
+            .field("malformed", &self.malformed)
+            .finish()
     }
 }
 

@@ -202,6 +202,16 @@ fn a_field_given_twice_is_malformed() {
 }
 
 #[test]
+fn debug_shows_no_header_value_and_no_body() {
+    let shown = format!("{:?}", read(&http_api()));
+    assert!(shown.contains("x-hook-signature"), "{shown}");
+    assert!(
+        !shown.contains("abc") && !shown.contains("\\\"a\\\""),
+        "{shown}"
+    );
+}
+
+#[test]
 fn empty_method_reads_as_get() {
     let mut event = rest_api();
     event["httpMethod"] = json!("");
