@@ -25,6 +25,6 @@ pub use verify::{Accepted, Rejection, Scheme, Verdict, Verifier};
 
 /// mimalloc rather than glibc's allocator: a request makes a few dozen small
 /// allocations (header names and values, the body, attributes), and they
-/// were a sixth of its in-process cost (`BENCHMARKS.md`).
+/// were a sixth of its in-process profile (`bench/PROFILE.md`).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -21,8 +21,8 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqA
 /// header names and the body's length, never values or the body.
 #[derive(Default)]
 pub struct HttpEvent {
-    /// `version` ("2.0" for HTTP API, Function URL and VPC Lattice v2).
-    version: Option<String>,
+    /// `version` is "2.0": HTTP API, Function URL or VPC Lattice v2.
+    version_2: bool,
     /// `httpMethod` (REST, ALB).
     http_method: Option<String>,
     /// `method` (VPC Lattice v2).
@@ -40,12 +40,12 @@ pub struct HttpEvent {
     /// `multiValueHeaders` (REST, ALB): every copy of each header.
     multi_value_headers: HeaderMap,
     /// `body`, as text.
-    pub body: Option<String>,
+    pub(super) body: Option<String>,
     /// `isBase64Encoded`.
-    pub is_base64_encoded: bool,
+    pub(super) is_base64_encoded: bool,
     /// A field had the wrong type, a header could not be an HTTP header, a
     /// field came twice, or the event was not a JSON object.
-    pub malformed: bool,
+    pub(super) malformed: bool,
 }
 
 impl HttpEvent {
@@ -53,7 +53,7 @@ impl HttpEvent {
     pub fn origin(&self) -> RequestOrigin {
         if self.from_alb {
             RequestOrigin::Alb
-        } else if self.version.as_deref() == Some("2.0") {
+        } else if self.version_2 {
             if self.context_method.is_none() && self.method.is_some() {
                 RequestOrigin::VpcLatticeV2
             } else {
@@ -218,7 +218,14 @@ impl<'de> ObjectReader<'de> for EventFields<'_> {
             // A field given twice is ambiguous: which copy would API Gateway mean?
             ok &= !std::mem::replace(&mut seen[index], true);
             ok &= match FIELDS[index] {
-                "version" => set_text(&mut event.version, map.next_value()?),
+                "version" => match map.next_value()? {
+                    Loose::Text(version) => {
+                        event.version_2 = version == "2.0";
+                        true
+                    }
+                    Loose::Null => true,
+                    _ => false,
+                },
                 "httpMethod" => set_text(&mut event.http_method, map.next_value()?),
                 "method" => set_text(&mut event.method, map.next_value()?),
                 "body" => set_text(&mut event.body, map.next_value()?),
