@@ -291,6 +291,30 @@ fn zipped_size(binary: &Path) -> u64 {
     std::fs::metadata(&out).unwrap().len()
 }
 
+/// What the function costs to keep and ship, measured the same way for the
+/// full run and for each profile variant in bench/profile-settings.
+struct Footprint {
+    rss_mib: f64,
+    binary_mb: f64,
+    zipped_mb: f64,
+}
+
+impl Footprint {
+    fn measure(runtime: &Runtime, rss_requests: usize) -> Self {
+        let rss = peak_rss(
+            runtime,
+            "https://sqs.us-east-1.amazonaws.com/123456789012/bench",
+            &sqs_stub(),
+            rss_requests,
+        );
+        Footprint {
+            rss_mib: rss as f64 / 1024.0,
+            binary_mb: std::fs::metadata(&runtime.program).unwrap().len() as f64 / 1e6,
+            zipped_mb: zipped_size(&runtime.program) as f64 / 1e6,
+        }
+    }
+}
+
 fn main() {
     // `cargo bench` passes --bench; a filter argument is not used.
     let quick = std::env::var_os("HOOKLINE_BENCH_QUICK").is_some();
@@ -311,18 +335,13 @@ fn main() {
         // One table row for bench/profile-settings: the binary at HOOKLINE_BIN.
         let hookline = &runtimes[0];
         let cold = cold_start(hookline, &queue, &endpoint, cold_runs);
-        let rss = peak_rss(
-            hookline,
-            "https://sqs.us-east-1.amazonaws.com/123456789012/bench",
-            &sqs_stub(),
-            rss_requests,
-        );
+        let f = Footprint::measure(hookline, rss_requests);
         println!(
             "{} | {:.2} MB | {:.2} MB | {:.1} MiB",
             ms(percentile(&cold, 0.5)),
-            std::fs::metadata(&hookline.program).unwrap().len() as f64 / 1e6,
-            zipped_size(&hookline.program) as f64 / 1e6,
-            rss as f64 / 1024.0
+            f.binary_mb,
+            f.zipped_mb,
+            f.rss_mib
         );
         return;
     }
@@ -365,25 +384,16 @@ fn main() {
         }
     }
     eprintln!("bench: peak RSS over {rss_requests} requests");
-    let rss = peak_rss(
-        &runtimes[0],
-        "https://sqs.us-east-1.amazonaws.com/123456789012/bench",
-        &sqs_stub(),
-        rss_requests,
-    );
-    let zipped = zipped_size(&runtimes[0].program);
+    let f = Footprint::measure(&runtimes[0], rss_requests);
     println!("\n### Footprint\n");
     println!("| measure | value | target |\n|---|---|---|");
     println!(
         "| peak RSS over {rss_requests} requests (VmHWM; SQS answered by a local stub) | {:.1} MiB | ≤ 20 MiB |",
-        rss as f64 / 1024.0
+        f.rss_mib
     );
     println!(
         "| `bootstrap` zipped (deflate -9) | {:.2} MB | ≤ 6 MB |",
-        zipped as f64 / 1e6
+        f.zipped_mb
     );
-    println!(
-        "| `bootstrap` binary | {:.2} MB | |",
-        std::fs::metadata(&runtimes[0].program).unwrap().len() as f64 / 1e6
-    );
+    println!("| `bootstrap` binary | {:.2} MB | |", f.binary_mb);
 }
