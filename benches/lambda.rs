@@ -33,9 +33,11 @@ fn root() -> PathBuf {
 }
 
 fn runtimes() -> Vec<Runtime> {
+    // No default: after `cargo bench`, target/release/hookline is the binary
+    // rebuilt with the dev-dependencies' features, not the one users ship.
     let binary = std::env::var_os("HOOKLINE_BIN")
         .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("target/release/hookline"));
+        .expect("set HOOKLINE_BIN to a binary from `cargo build --release` (bench/run does)");
     let mut all = vec![Runtime {
         name: "hookline (Rust)",
         program: binary,
