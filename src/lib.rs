@@ -22,11 +22,3 @@ pub use config::Config;
 pub use handler::Receiver;
 pub use secret::{Secret, Secrets};
 pub use verify::{Accepted, Rejection, Scheme, Verdict, Verifier};
-
-/// mimalloc rather than glibc's allocator: a request makes a few dozen small
-/// allocations (header names and values, the body, attributes), and they
-/// were a sixth of its in-process profile (`bench/PROFILE.md`). Built with
-/// `no_thp`: otherwise mimalloc asks for transparent huge pages on its arena
-/// and peak RSS goes from under 10 MiB to 17 MiB on kernels that grant them.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

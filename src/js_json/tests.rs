@@ -128,7 +128,9 @@ fn what_json_parse_rejects_is_none() {
 
 #[test]
 fn depth_is_bounded() {
-    let ok = format!("{}{}", "[".repeat(128), "]".repeat(128));
+    let ok = format!("{}{}", "[".repeat(127), "]".repeat(127));
+    let over = format!("{}{}", "[".repeat(128), "]".repeat(128));
+    assert_eq!(node(&over), None);
     assert_eq!(node(&ok).as_deref(), Some(ok.as_str()));
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
     assert_eq!(node(&deep), None);

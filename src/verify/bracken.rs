@@ -7,17 +7,27 @@ use http::HeaderMap;
 
 use super::mac::{MacKey, Sha256Key};
 use super::{Rejection, header};
-use crate::js_json;
+use crate::js_json::{self, Refusal};
+use crate::message::MAX_MESSAGE_BYTES;
 
 const AUTHORIZATION: &str = "authorization";
 /// Bracken's sample compares the whole header with `==`: the word is case-sensitive.
 pub(crate) const PREFIX: &str = "HMACSHA256 ";
 
+/// Largest body re-serialised when its bytes do not verify as sent. The
+/// re-serialisation runs before any signature has matched and costs up to
+/// a few tens of milliseconds per MiB for the most contrived bodies
+/// (BENCHMARKS.md); Bracken's events are a few KiB. A larger body must
+/// verify as sent, or is answered 413.
+pub const FALLBACK_MAX_BYTES: usize = 256 * 1024;
+
+/// Verifies the signature; `Some(text)` when it covers Node's
+/// re-serialisation of the body rather than the body itself.
 pub(crate) fn verify(
     headers: &HeaderMap,
     body: &[u8],
     keys: &[Sha256Key],
-) -> Result<(), Rejection> {
+) -> Result<Option<Vec<u8>>, Rejection> {
     let value = header::single(headers, AUTHORIZATION)?;
     let encoded = value
         .strip_prefix(PREFIX)
@@ -27,14 +37,16 @@ pub(crate) fn verify(
         .map_err(|_| Rejection::MalformedHeader(AUTHORIZATION))?;
     // Compact bodies are already what Node would write: one MAC, no parse.
     if MacKey::any_matches(keys, &[body], &[&tag]) {
-        return Ok(());
+        return Ok(None);
     }
-    match js_json::restringify(body) {
-        Some(node_text)
-            if node_text != body && MacKey::any_matches(keys, &[&node_text], &[&tag]) =>
-        {
-            Ok(())
+    if body.len() > FALLBACK_MAX_BYTES {
+        return Err(Rejection::TooLarge);
+    }
+    match js_json::restringify_within(body, MAX_MESSAGE_BYTES) {
+        Ok(node_text) if node_text != body && MacKey::any_matches(keys, &[&node_text], &[&tag]) => {
+            Ok(Some(node_text))
         }
+        Err(Refusal::TooLarge) => Err(Rejection::TooLarge),
         _ => Err(Rejection::SignatureMismatch),
     }
 }
