@@ -37,6 +37,16 @@ pub enum Failure {
     QueueUnavailable(PublishError),
 }
 
+impl From<Rejection> for Failure {
+    /// A rejection is a 401, but for a signed text too large to enqueue.
+    fn from(rejection: Rejection) -> Self {
+        match rejection {
+            Rejection::TooLarge => Failure::PayloadTooLarge,
+            rejection => Failure::Unauthorized(rejection),
+        }
+    }
+}
+
 impl Failure {
     /// The HTTP status for this failure.
     pub fn status(&self) -> StatusCode {

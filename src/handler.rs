@@ -6,7 +6,6 @@ use http::header::{CONTENT_TYPE, WWW_AUTHENTICATE};
 use http::{HeaderMap, HeaderValue, Method};
 use lambda_http::{Body, Request, Response};
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use crate::config::{Config, QueueConfig};
 use crate::error::Failure;
@@ -124,12 +123,18 @@ impl<P: Publisher> Receiver<P> {
         let accepted = self
             .verifier
             .verify(headers, body, now)
-            .map_err(Failure::Unauthorized)?;
+            .map_err(Failure::from)?;
         let (parts, body) = request.into_parts();
+        // What the signature covers is what goes on the queue.
+        let body = match accepted.signed_text {
+            Some(text) => Body::Binary(text),
+            None => body,
+        };
         let text = json_text(body).ok_or(Failure::NotJson)?;
         let envelope = Envelope {
             source: self.verifier.scheme().name(),
             event_id: accepted.event_id.as_deref(),
+            event_id_authenticated: accepted.event_id_authenticated,
             received_at: rfc3339(now),
             request_id: request_id(&parts.extensions),
         };
@@ -172,9 +177,9 @@ fn handshake(headers: &HeaderMap) -> Option<Result<HeaderValue, Failure>> {
     Some(Ok(code.clone()))
 }
 
-/// Deepest nesting accepted: deeper documents break consumers' recursive
-/// parsers (serde_json's default limit is the same).
-const MAX_JSON_DEPTH: usize = 128;
+/// Deepest nesting accepted: the deepest `serde_json` reads with its default
+/// recursion limit, so every accepted body parses in the example consumer.
+pub use crate::js_json::MAX_DEPTH as MAX_JSON_DEPTH;
 
 /// The body as JSON text, if it is UTF-8, one JSON value, and nested no
 /// deeper than [`MAX_JSON_DEPTH`]. A text body is UTF-8 already.
@@ -225,10 +230,20 @@ fn string_end(json: &[u8], mut at: usize) -> usize {
     json.len()
 }
 
+/// RFC 3339 UTC with exactly three fraction digits, so that string order is
+/// time order (`2026-11-23T19:52:08.580Z`).
 fn rfc3339(now: SystemTime) -> String {
     let at = OffsetDateTime::from(now);
-    let at = at.replace_millisecond(at.millisecond()).unwrap_or(at);
-    at.format(&Rfc3339).unwrap_or_default()
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        at.year(),
+        u8::from(at.month()),
+        at.day(),
+        at.hour(),
+        at.minute(),
+        at.second(),
+        at.millisecond()
+    )
 }
 
 /// The request id the entry layer attached (API Gateway's, else Lambda's).
@@ -272,8 +287,21 @@ fn respond(outcome: &Outcome, challenge: Option<&'static str>) -> Response<Body>
 
 #[cfg(test)]
 mod tests {
-    use super::{MAX_JSON_DEPTH, json_text, nesting_depth};
+    use super::{MAX_JSON_DEPTH, json_text, nesting_depth, rfc3339};
     use lambda_http::Body;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    #[test]
+    fn received_at_has_three_fraction_digits() {
+        let at = |ms: u64| rfc3339(UNIX_EPOCH + Duration::from_millis(ms));
+        assert_eq!(at(1_795_463_528_580), "2026-11-23T19:52:08.580Z");
+        assert_eq!(at(1_795_463_540_000), "2026-11-23T19:52:20.000Z");
+        assert_eq!(at(1_795_463_528_007), "2026-11-23T19:52:08.007Z");
+        assert_eq!(at(0), "1970-01-01T00:00:00.000Z");
+        // Sub-millisecond parts are cut, not rounded up into the next second.
+        let late = UNIX_EPOCH + Duration::from_nanos(1_795_463_528_999_900_000);
+        assert_eq!(rfc3339(late), "2026-11-23T19:52:08.999Z");
+    }
 
     #[test]
     fn nesting_depth_skips_strings() {

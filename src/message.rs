@@ -31,6 +31,8 @@ pub struct Envelope<'a> {
     pub source: &'a str,
     /// Provider event id, when the scheme has one.
     pub event_id: Option<&'a str>,
+    /// Whether the event id is authenticated; only then may it deduplicate.
+    pub event_id_authenticated: bool,
     /// RFC 3339 time of acceptance.
     pub received_at: String,
     /// Request id from API Gateway or Lambda.
@@ -46,7 +48,7 @@ pub struct OutboundMessage {
     pub attributes: Vec<(&'static str, String)>,
     /// FIFO only.
     pub group_id: Option<String>,
-    /// FIFO only: the event id, else the body's SHA-256.
+    /// FIFO only: the authenticated event id, else the body's SHA-256.
     pub deduplication_id: Option<String>,
 }
 
@@ -78,7 +80,12 @@ impl OutboundMessage {
             Cow::Owned(escaped) => escaped,
         };
         let (group_id, deduplication_id) = if queue.fifo {
-            let dedup = match envelope.event_id {
+            // Only what the signature covers may decide deduplication: an
+            // unsigned id would let one captured request land again and again.
+            let dedup = match envelope
+                .event_id
+                .filter(|_| envelope.event_id_authenticated)
+            {
                 Some(id) if valid_sqs_id(id) => id.to_owned(),
                 Some(id) => sha256_hex(id.as_bytes()),
                 None => digest,
@@ -156,6 +163,7 @@ mod tests {
         Envelope {
             source: "bracken",
             event_id,
+            event_id_authenticated: true,
             received_at: "2026-11-23T05:00:00Z".into(),
             request_id: Some("req-1"),
         }
@@ -193,6 +201,15 @@ mod tests {
             m.deduplication_id,
             Some(hex::encode(Sha256::digest(long.as_bytes())))
         );
+        // An id the signature does not cover is kept as an attribute but
+        // never deduplicates: the body's digest does.
+        let claimed = Envelope {
+            event_id_authenticated: false,
+            ..envelope(Some("msg_1"))
+        };
+        let m = OutboundMessage::build("{}".into(), &claimed, &queue(true)).unwrap();
+        assert_eq!(m.deduplication_id, Some(hex::encode(Sha256::digest(b"{}"))));
+        assert!(m.attributes.contains(&("event_id", "msg_1".to_owned())));
     }
 
     #[test]

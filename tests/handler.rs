@@ -43,8 +43,14 @@ async fn signed_requests_are_enqueued_in_every_shape() {
         }
         let sent = fake(&receiver).sent.lock().unwrap();
         assert_eq!(sent.len(), 8);
+        // Bracken signs Node's re-serialisation (`\u00eb` written as `ë`):
+        // that text is what its messages carry.
+        let signed = match scheme {
+            Scheme::Bracken => hookline::js_json::restringify(BODY).unwrap(),
+            _ => BODY.to_vec(),
+        };
         for message in sent.iter() {
-            assert_eq!(message.body.as_bytes(), BODY, "verbatim body");
+            assert_eq!(message.body.as_bytes(), signed, "the signed body");
             let attr = |name: &str| {
                 message
                     .attributes
@@ -299,7 +305,7 @@ async fn stale_standard_webhooks_are_401() {
 }
 
 #[tokio::test]
-async fn bracken_loose_json_is_enqueued_verbatim() {
+async fn bracken_loose_json_is_enqueued_as_node_wrote_it() {
     let receiver = receiver(Scheme::Bracken);
     let body = br#"{ "b": 1.0, "2": "x", "b": "\u00e9" }"#;
     let headers = signed_headers(Scheme::Bracken, body, None);
@@ -310,8 +316,9 @@ async fn bracken_loose_json_is_enqueued_verbatim() {
         200
     );
     assert_eq!(
-        fake(&receiver).sent.lock().unwrap()[0].body.as_bytes(),
-        body
+        fake(&receiver).sent.lock().unwrap()[0].body,
+        "{\"2\":\"x\",\"b\":\"\u{e9}\"}",
+        "the text Bracken signed, not the bytes sent"
     );
 }
 
@@ -350,4 +357,138 @@ async fn rotation_accepts_the_previous_secret() {
             .status,
         200
     );
+}
+
+/// The headers Bracken would send for the text it signs (`signed`), and the
+/// body an attacker sends with them instead.
+fn bracken_replay(signed: &str, sent: &str) -> (Vec<(String, String)>, Vec<u8>) {
+    (
+        signed_headers(Scheme::Bracken, signed.as_bytes(), None),
+        sent.as_bytes().to_vec(),
+    )
+}
+
+fn attribute(message: &hookline::message::OutboundMessage, name: &str) -> Option<String> {
+    message
+        .attributes
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| v.clone())
+}
+
+#[tokio::test]
+async fn a_bracken_fallback_match_enqueues_the_text_that_was_signed() {
+    // Each body verifies only through Node's re-serialisation; what lands on
+    // the queue is that text, so no consumer can read it another way.
+    let cases = [
+        // Duplicate keys: a first-key-wins consumer would read "admin".
+        (
+            r#"{"role":"user","amount":1}"#,
+            r#"{"role":"admin","role":"user","amount":1}"#,
+        ),
+        // Respellings of a signed value.
+        (r#"{"limit":null}"#, r#"{"limit":1e400}"#),
+        ("9007199254740992", "9007199254740993"),
+        (
+            r#"{"amount":0,"to":"alice"}"#,
+            r#"{"amount":-0.0e-99999,"to":"alice"}"#,
+        ),
+        // Whitespace around a compact body.
+        (r#"{"a":1}"#, " {\"a\":1}"),
+        (r#"{"a":1}"#, "{\"a\":1}\n"),
+        (r#"{"a":1}"#, "{ \"a\" : 1 }"),
+    ];
+    for queue in [QUEUE, "http://127.0.0.1:1/123456789012/hooks.fifo"] {
+        let receiver = Receiver::new(config(Scheme::Bracken, queue, &[]), FakeQueue::default());
+        for (signed, sent) in cases {
+            let (headers, body) = bracken_replay(signed, sent);
+            let answer = send(&receiver, Shape::HttpV2, &request(headers, &body, false)).await;
+            assert_eq!(answer.status, 200, "{sent}");
+            let sent_messages = fake(&receiver).sent.lock().unwrap();
+            let message = sent_messages.last().unwrap();
+            assert_eq!(message.body, signed, "{sent}: the signed text is enqueued");
+            use sha2::Digest;
+            let digest = hex::encode(sha2::Sha256::digest(signed.as_bytes()));
+            assert_eq!(attribute(message, "body_sha256"), Some(digest.clone()));
+            if queue.ends_with(".fifo") {
+                assert_eq!(message.deduplication_id, Some(digest), "{sent}");
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn bodies_bracken_would_not_have_signed_are_refused() {
+    let receiver = receiver(Scheme::Bracken);
+    // Each respelling must read as the signed value, or not verify at all.
+    let cases = [
+        (
+            r#"{"amount":0,"to":"alice"}"#,
+            format!(
+                "{{\"amount\":0.{}5e200004,\"to\":\"alice\"}}",
+                "0".repeat(200_000)
+            ),
+        ),
+        // More significant digits than the fallback reads: refused, not misread.
+        (
+            r#"{"amount":123456789012345680000}"#,
+            r#"{"amount": 123456789012345678901}"#.to_owned(),
+        ),
+        (r#"{"limit":null}"#, r#"{"limit":1e308}"#.to_owned()),
+        (r#"{"a":1}"#, r#"{"a":1,"a":2}"#.to_owned()),
+        (r#"{"a":1}"#, r#"{"a":1}x"#.to_owned()),
+    ];
+    for (signed, sent) in &cases {
+        let (headers, body) = bracken_replay(signed, sent);
+        let answer = send(&receiver, Shape::HttpV2, &request(headers, &body, false)).await;
+        assert_eq!(answer.status, 401, "{}", &sent[..sent.len().min(60)]);
+    }
+    // A loose body larger than the fallback re-serialises: 413, never work.
+    let padding = "x".repeat(hookline::verify::FALLBACK_MAX_BYTES);
+    let (headers, body) =
+        bracken_replay(r#"{"a":1}"#, &format!("{{\"a\":1,\"p\":\"{padding}\" }}"));
+    let answer = send(&receiver, Shape::HttpV2, &request(headers, &body, false)).await;
+    assert_eq!(answer.status, 413);
+    assert_eq!(fake(&receiver).count(), 0);
+}
+
+#[tokio::test]
+async fn an_unsigned_delivery_id_never_deduplicates() {
+    // ActiGraph's HMAC covers the body, not X-ActiGraph-Delivery: one
+    // captured request replayed with fresh ids must deduplicate as one.
+    let fifo = "http://127.0.0.1:1/123456789012/hooks.fifo";
+    let receiver = Receiver::new(config(Scheme::ActiGraph, fifo, &[]), FakeQueue::default());
+    for id in ["d-1", "d-2", "d-3"] {
+        let headers = signed_headers(Scheme::ActiGraph, BODY, Some(id));
+        let answer = send(&receiver, Shape::HttpV2, &request(headers, BODY, false)).await;
+        assert_eq!(answer.status, 200);
+    }
+    let sent = fake(&receiver).sent.lock().unwrap().clone();
+    use sha2::Digest;
+    let digest = hex::encode(sha2::Sha256::digest(BODY));
+    for (message, id) in sent.iter().zip(["d-1", "d-2", "d-3"]) {
+        assert_eq!(message.deduplication_id.as_deref(), Some(digest.as_str()));
+        assert_eq!(
+            attribute(message, "event_id").as_deref(),
+            Some(id),
+            "kept as a claim"
+        );
+    }
+    // Where the id is authenticated, it deduplicates as before.
+    for scheme in [Scheme::StandardWebhooks, Scheme::Basic, Scheme::Bearer] {
+        let receiver = Receiver::new(config(scheme, fifo, &[]), FakeQueue::default());
+        let headers = signed_headers(scheme, BODY, Some("evt_9"));
+        assert_eq!(
+            send(&receiver, Shape::HttpV2, &request(headers, BODY, false))
+                .await
+                .status,
+            200
+        );
+        let sent = fake(&receiver).sent.lock().unwrap();
+        assert_eq!(
+            sent[0].deduplication_id.as_deref(),
+            Some("evt_9"),
+            "{scheme:?}"
+        );
+    }
 }

@@ -125,4 +125,15 @@ mod tests {
             .collect();
         assert_eq!(failed, ["m-2", "m-3"]);
     }
+
+    #[test]
+    fn the_deepest_body_the_receiver_accepts_parses_here() {
+        let nested = |depth: usize| format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+        let depth = hookline::handler::MAX_JSON_DEPTH;
+        let deepest = message(&nested(depth), &[("source", "bracken")]);
+        assert!(parse(&deepest).is_ok(), "depth {depth} parses");
+        // One level more is what serde_json refuses, and the receiver too.
+        let deeper = message(&nested(depth + 1), &[("source", "bracken")]);
+        assert!(parse(&deeper).is_err());
+    }
 }

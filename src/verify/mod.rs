@@ -19,6 +19,7 @@ use http::HeaderMap;
 use crate::secret::Secrets;
 
 pub use actigraph::{HANDSHAKE_EVENT, HANDSHAKE_HEADER, delivery_id};
+pub use bracken::FALLBACK_MAX_BYTES;
 
 /// The signing scheme a deployment verifies; one per deployment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -133,6 +134,11 @@ pub enum Rejection {
     /// The signed timestamp is further in the future than the tolerance allows.
     #[error("timestamp too new")]
     TimestampTooNew,
+    /// Bracken's body did not verify as sent and is too large to
+    /// re-serialise ([`FALLBACK_MAX_BYTES`]), or its re-serialisation grew
+    /// past a message's size: answered 413, not 401.
+    #[error("signed text too large")]
+    TooLarge,
 }
 
 impl Rejection {
@@ -146,16 +152,42 @@ impl Rejection {
             Rejection::CredentialsMismatch => "credentials_mismatch",
             Rejection::TimestampTooOld => "timestamp_too_old",
             Rejection::TimestampTooNew => "timestamp_too_new",
+            Rejection::TooLarge => "payload_too_large",
         }
     }
 }
 
-/// A verified request. The event id is the provider's own id for the event,
-/// where the scheme carries one, for deduplication downstream.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A verified request: what the signature covers, as far as the message on
+/// the queue depends on it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Accepted {
-    /// `webhook-id` (Standard Webhooks) or `X-ActiGraph-Delivery` (ActiGraph family).
+    /// The provider's own id for the event, where the scheme carries one.
     pub event_id: Option<String>,
+    /// Whether `event_id` is authenticated (signed, or sent with the
+    /// credential that authenticates the request), so it may deduplicate.
+    /// ActiGraph's HMAC does not cover its delivery id: there it is only the
+    /// sender's claim.
+    pub event_id_authenticated: bool,
+    /// What the signature covers when it is not the raw body: the text
+    /// Bracken signed, when only its re-serialisation matched. This, not the
+    /// body received, is what goes on the queue.
+    pub signed_text: Option<Vec<u8>>,
+}
+
+impl Accepted {
+    /// Verified, with no event id and the raw body signed.
+    fn body_only() -> Self {
+        Self::default()
+    }
+
+    /// Verified, with the event id the request carries.
+    fn with_id(event_id: Option<String>, authenticated: bool) -> Self {
+        Self {
+            event_id_authenticated: authenticated && event_id.is_some(),
+            event_id,
+            signed_text: None,
+        }
+    }
 }
 
 /// The outcome of [`Verifier::verify`].
@@ -238,26 +270,25 @@ impl Verifier {
     /// `body` must be the exact bytes the sender sent; `now` is the receiver's
     /// clock, used only by schemes that sign a timestamp.
     pub fn verify(&self, headers: &HeaderMap, body: &[u8], now: SystemTime) -> Verdict {
-        let actigraph_id = || Accepted {
-            event_id: delivery_id(headers),
-        };
         match &self.keys {
             Keys::OneCentre(keys) => {
-                onecentre::verify(headers, body, keys).map(|()| Accepted { event_id: None })
+                onecentre::verify(headers, body, keys).map(|()| Accepted::body_only())
             }
-            Keys::ActiGraph(keys) => {
-                actigraph::verify(headers, body, keys).map(|()| actigraph_id())
-            }
-            Keys::Basic(keys) => credentials::verify_basic(headers, keys).map(|()| actigraph_id()),
-            Keys::Bearer(keys) => {
-                credentials::verify_bearer(headers, keys).map(|()| actigraph_id())
-            }
+            Keys::ActiGraph(keys) => actigraph::verify(headers, body, keys)
+                .map(|()| Accepted::with_id(delivery_id(headers), false)),
+            Keys::Basic(keys) => credentials::verify_basic(headers, keys)
+                .map(|()| Accepted::with_id(delivery_id(headers), true)),
+            Keys::Bearer(keys) => credentials::verify_bearer(headers, keys)
+                .map(|()| Accepted::with_id(delivery_id(headers), true)),
             Keys::Bracken(keys) => {
-                bracken::verify(headers, body, keys).map(|()| Accepted { event_id: None })
+                bracken::verify(headers, body, keys).map(|signed_text| Accepted {
+                    signed_text,
+                    ..Accepted::body_only()
+                })
             }
             Keys::StandardWebhooks(keys) => {
                 standard_webhooks::verify(headers, body, keys, now, self.tolerance)
-                    .map(|id| Accepted { event_id: Some(id) })
+                    .map(|id| Accepted::with_id(Some(id), true))
             }
         }
     }
