@@ -1,31 +1,71 @@
 //! Log setup: what Lambda's advanced logging controls ask for, minus the
 //! library log lines that would print a request.
 //!
-//! `lambda_runtime` logs every raw event (headers and body) at TRACE; with
-//! `RUST_LOG=trace` that would put signatures and bodies in CloudWatch. Those
-//! targets are capped whatever level is asked for.
+//! `lambda_runtime` logs every raw event (headers and body) at TRACE, and the
+//! SDK's HTTP layers log what they send and receive (SQS message bodies,
+//! secret values) below DEBUG. The operator's filter (`RUST_LOG` or
+//! `AWS_LAMBDA_LOG_LEVEL`) is therefore combined with a fixed cap that no
+//! directive can lift: an `EnvFilter` alone would not do, since a span
+//! directive such as `[{requestId}]=trace` enables every target inside the
+//! span, capped or not.
 
-use tracing_subscriber::EnvFilter;
-use tracing_subscriber::filter::LevelFilter;
+use tracing::Subscriber;
+use tracing_subscriber::Layer;
+use tracing_subscriber::filter::{EnvFilter, FilterExt, LevelFilter, Targets};
+use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::util::SubscriberInitExt;
 
-/// Targets that print request or message payloads below this level.
-const PAYLOAD_TARGETS: [&str; 5] = [
-    "lambda_runtime::layers::api_response=debug",
-    "lambda_runtime_api_client=debug",
-    "aws_smithy_runtime=debug",
-    "aws_smithy_http=debug",
-    "aws_sigv4=info",
+/// Targets that print request, message or secret payloads above this level,
+/// and the level each is held to.
+const PAYLOAD_TARGETS: [(&str, LevelFilter); 6] = [
+    ("lambda_runtime::layers::api_response", LevelFilter::DEBUG),
+    ("lambda_runtime::requests", LevelFilter::DEBUG),
+    ("lambda_runtime_api_client", LevelFilter::DEBUG),
+    ("aws_smithy_runtime", LevelFilter::DEBUG),
+    ("aws_smithy_http", LevelFilter::DEBUG),
+    ("aws_sigv4", LevelFilter::INFO),
 ];
 
-/// The filter for `requested` (a `RUST_LOG`-style string), with payload targets capped.
+/// The operator's filter for `requested` (a `RUST_LOG`-style string; INFO
+/// when absent or unreadable).
 pub fn filter(requested: Option<&str>) -> EnvFilter {
-    let mut filter = EnvFilter::builder()
+    EnvFilter::builder()
         .with_default_directive(LevelFilter::INFO.into())
-        .parse_lossy(requested.unwrap_or_default());
-    for directive in PAYLOAD_TARGETS {
-        filter = filter.add_directive(directive.parse().expect("static directive"));
+        .parse_lossy(requested.unwrap_or_default())
+}
+
+/// The cap every log line passes as well as the operator's filter: this
+/// crate at any level, other crates at most DEBUG, payload targets lower.
+pub fn cap() -> Targets {
+    Targets::new()
+        .with_default(LevelFilter::DEBUG)
+        .with_target("hookline", LevelFilter::TRACE)
+        .with_targets(PAYLOAD_TARGETS)
+}
+
+/// The formatting layer, filtered by `requested` and by [`cap`], writing to
+/// `writer`: JSON lines when `json`, else text.
+pub fn layer<S, W>(
+    requested: Option<&str>,
+    json: bool,
+    writer: W,
+) -> Box<dyn Layer<S> + Send + Sync>
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
+    let filter = filter(requested).and(cap());
+    let format = tracing_subscriber::fmt::layer()
+        .with_target(false)
+        .without_time()
+        .with_writer(writer);
+    if json {
+        format.json().with_filter(filter).boxed()
+    } else {
+        format.with_filter(filter).boxed()
     }
-    filter
 }
 
 /// Installs the global subscriber: JSON when `AWS_LAMBDA_LOG_FORMAT=JSON`,
@@ -36,13 +76,7 @@ pub fn init() {
         .or_else(|_| std::env::var("RUST_LOG"))
         .ok();
     let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
-    let builder = tracing_subscriber::fmt()
-        .with_target(false)
-        .without_time()
-        .with_env_filter(filter(requested.as_deref()));
-    if json {
-        builder.json().init();
-    } else {
-        builder.init();
-    }
+    tracing_subscriber::registry()
+        .with(layer(requested.as_deref(), json, std::io::stdout))
+        .init();
 }

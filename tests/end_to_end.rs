@@ -52,9 +52,15 @@ fn signed_events_reach_the_queue_byte_for_byte() {
         let messages = block_on(moto.drain(&queue));
         assert_eq!(messages.len(), 1, "{scheme:?}");
         let message = &messages[0];
+        // Byte for byte what the signature covers: the body, or for
+        // Bracken's loose JSON the text its Node sample signed.
+        let signed = match scheme {
+            Scheme::Bracken => hookline::js_json::restringify(body).unwrap(),
+            _ => body.to_vec(),
+        };
         assert_eq!(
             message.body().unwrap().as_bytes(),
-            body,
+            signed,
             "{scheme:?}: body byte for byte"
         );
         let reply: Value = serde_json::from_str(response["body"].as_str().unwrap()).unwrap();
@@ -65,14 +71,14 @@ fn signed_events_reach_the_queue_byte_for_byte() {
         use sha2::Digest;
         assert_eq!(
             attribute(message, "body_sha256"),
-            Some(hex::encode(sha2::Sha256::digest(body)))
+            Some(hex::encode(sha2::Sha256::digest(&signed)))
         );
         if scheme != Scheme::OneCentre && scheme != Scheme::Bracken {
             assert_eq!(attribute(message, "event_id").as_deref(), Some("evt_e2e_1"));
         }
 
         // One log line per request; nothing secret, no signature, no body.
-        let logs = function.logs();
+        let logs = function.logs_with("\"outcome\":\"enqueued\"");
         assert!(logs.contains("\"outcome\":\"enqueued\""), "{logs}");
         assert!(!logs.contains(secret_for(scheme)), "secret in logs");
         for value in signature_values.iter().filter(|v| v.len() > 12) {
@@ -151,11 +157,10 @@ fn queue_outage_is_503_and_the_retry_lands_exactly_once() {
         started.elapsed() < Duration::from_secs(20),
         "bounded by SQS_TIMEOUT_MS, not by Lambda's timeout"
     );
+    let logs = function.logs_with("\"outcome\":\"failed\"");
     assert!(
-        function.logs().contains("\"reason\":\"unreachable\"")
-            || function.logs().contains("\"reason\":\"timeout\""),
-        "{}",
-        function.logs()
+        logs.contains("\"reason\":\"unreachable\"") || logs.contains("\"reason\":\"timeout\""),
+        "{logs}"
     );
 
     // The queue comes back (empty, as moto keeps no state); the sender retries.
@@ -232,4 +237,50 @@ fn bad_configuration_fails_init_naming_the_variable() {
             "secret in init error"
         );
     }
+}
+
+#[test]
+fn no_log_filter_an_operator_writes_prints_a_payload() {
+    let moto = Moto::start();
+    let queue = block_on(moto.create_queue("hooks-log-filters"));
+    let body = br#"{"marker":"payload-that-must-not-be-logged"}"#;
+    // Span and field directives enable every target inside the span, which
+    // an EnvFilter cap alone does not hold back.
+    for filter in [
+        "[{requestId}]=trace",
+        "[Lambda runtime invoke]=trace",
+        "[Lambda runtime invoke{requestId}]=trace",
+        "[{xrayTraceId}]=trace",
+        "debug,[worker]=trace",
+        "trace,[{requestId}]=trace,lambda_runtime=trace,aws_smithy_runtime=trace,aws_smithy_http_client=trace,hyper=trace,h2=trace",
+        "debug,lambda_runtime::layers::api_response=trace,aws_sigv4=trace",
+    ] {
+        let mut function = Function::start(
+            Scheme::Bracken,
+            &queue,
+            &moto.endpoint(),
+            &[("RUST_LOG", filter)],
+        );
+        let headers = signed_headers(Scheme::Bracken, body, None);
+        let signature = headers[0].1.trim_start_matches("HMACSHA256 ").to_owned();
+        let (status, response) = function.send(Shape::HttpV2, headers, body);
+        assert_eq!(status, 200, "{filter}: {response}");
+        let logs = function.logs_with("\"outcome\":\"enqueued\"");
+        assert!(
+            logs.contains("\"outcome\":\"enqueued\""),
+            "{filter}: {logs}"
+        );
+        assert!(
+            logs.contains("\"level\":\"DEBUG\""),
+            "{filter}: the directive took effect"
+        );
+        for needle in [
+            "payload-that-must-not-be-logged",
+            signature.as_str(),
+            secret_for(Scheme::Bracken),
+        ] {
+            assert!(!logs.contains(needle), "{filter}: {needle:?} in the logs");
+        }
+    }
+    assert_eq!(block_on(moto.drain(&queue)).len(), 7);
 }

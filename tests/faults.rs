@@ -49,8 +49,8 @@ fn each_fault_is_503_and_logged_with_its_kind() {
             "{fault:?} took {:?}",
             started.elapsed()
         );
-        let logs = function.logs();
         let line = format!("\"reason\":\"{kind}\"");
+        let logs = function.logs_with(&line);
         assert_eq!(
             logs.matches(&line).count(),
             1,
@@ -77,11 +77,8 @@ fn each_fault_is_503_and_logged_with_its_kind() {
         b"{}",
     );
     assert_eq!(status, 503);
-    assert!(
-        function.logs().contains("\"reason\":\"unreachable\""),
-        "{}",
-        function.logs()
-    );
+    let logs = function.logs_with("\"reason\":\"unreachable\"");
+    assert!(logs.contains("\"reason\":\"unreachable\""), "{logs}");
 }
 
 /// A deterministic fault plan: mostly passes, every kind of fault sometimes.

@@ -10,6 +10,7 @@ use common::*;
 use hookline::publish::PublishError;
 use hookline::sample_event::Shape;
 use hookline::{Receiver, Scheme};
+use tracing_subscriber::layer::SubscriberExt;
 
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);
@@ -30,11 +31,11 @@ const BODY: &[u8] = br#"{"marker":"body-text-that-must-not-be-logged"}"#;
 async fn no_outcome_logs_a_secret_a_signature_or_the_body() {
     let captured = Captured::default();
     let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(hookline::logging::filter(Some("trace")))
-        .with_writer(move || writer.clone())
-        .finish();
+    let subscriber = tracing_subscriber::registry().with(hookline::logging::layer(
+        Some("trace"),
+        true,
+        move || writer.clone(),
+    ));
     let _guard = tracing::subscriber::set_default(subscriber);
 
     let mut forbidden: Vec<String> = vec!["body-text-that-must-not-be-logged".into()];

@@ -88,6 +88,19 @@ impl Function {
     pub fn logs(&self) -> String {
         String::from_utf8_lossy(&self.output.lock().unwrap()).into_owned()
     }
+
+    /// The logs once they hold `needle` (the reader threads may lag the
+    /// response by a moment); all of them after 10 s regardless.
+    pub fn logs_with(&self, needle: &str) -> String {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let logs = self.logs();
+            if logs.contains(needle) || std::time::Instant::now() > deadline {
+                return logs;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
 }
 
 impl Drop for Function {
