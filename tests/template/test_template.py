@@ -429,7 +429,6 @@ class TemplateTest(unittest.TestCase):
                     "sqs:ReceiveMessage": ["getatt:EventsQueue.Arn"],
                     "sqs:DeleteMessage": ["getatt:EventsQueue.Arn"],
                     "sqs:GetQueueAttributes": ["getatt:EventsQueue.Arn"],
-                    "sqs:ChangeMessageVisibility": ["getatt:EventsQueue.Arn"],
                 }
                 if key:
                     expected["kms:Decrypt"] = [key]
