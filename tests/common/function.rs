@@ -2,6 +2,7 @@
 //! the Runtime API stand-in; everything it prints is kept for log checks.
 
 use std::io::Read;
+use std::path::Path;
 use std::process::Child;
 use std::sync::{Arc, Mutex};
 
@@ -30,6 +31,19 @@ pub struct Function {
 
 impl Function {
     pub fn start(scheme: Scheme, queue_url: &str, endpoint: &str, extra: &[(&str, &str)]) -> Self {
+        let binary: &Path = env!("CARGO_BIN_EXE_hookline").as_ref();
+        Self::start_binary(binary, scheme, queue_url, endpoint, extra)
+    }
+
+    /// As `start`, with another build of the receiver (e.g. the packaged
+    /// `bootstrap` from `sam build`).
+    pub fn start_binary(
+        binary: &Path,
+        scheme: Scheme,
+        queue_url: &str,
+        endpoint: &str,
+        extra: &[(&str, &str)],
+    ) -> Self {
         let mut env: Vec<(&str, String)> = vec![
             ("WEBHOOK_SCHEME", scheme.name().into()),
             ("WEBHOOK_SECRET", secret_for(scheme).into()),
@@ -45,7 +59,7 @@ impl Function {
             env.push((key, (*value).into()));
         }
         let runtime = RuntimeApi::start();
-        let mut child = runtime.spawn(env!("CARGO_BIN_EXE_hookline").as_ref(), &env);
+        let mut child = runtime.spawn(binary, &env);
         let output = Arc::new(Mutex::new(Vec::new()));
         for mut stream in [
             Box::new(child.stdout.take().unwrap()) as Box<dyn Read + Send>,
