@@ -3,11 +3,18 @@
 //! Every problem is reported at init with the variable's name, so a
 //! half-configured receiver never answers a request.
 
+mod sources;
+
+pub use sources::{MAX_SOURCES, valid_name as valid_source_name};
+
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
+use std::sync::Arc;
 use std::time::Duration;
 
-use crate::secret::{Secret, Secrets};
+use crate::message::MAX_MESSAGE_BYTES;
+use crate::network::AllowList;
+use crate::secret::{Secret, SecretRef, Secrets};
 use crate::verify::{DEFAULT_TOLERANCE, Scheme, Verifier};
 
 /// Default bound on one SQS send, retries included: well under API Gateway's 29 s.
@@ -17,25 +24,66 @@ pub const DEFAULT_SQS_TIMEOUT: Duration = Duration::from_secs(5);
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueueConfig {
     /// The queue URL as SQS gives it (`https://sqs.<region>.amazonaws.com/<account>/<name>`).
-    pub url: String,
+    pub url: Arc<str>,
     /// FIFO queues (name ending in `.fifo`) need a group id and a deduplication id.
     pub fifo: bool,
-    /// `MessageGroupId` for FIFO queues.
+    /// `MessageGroupId` for FIFO queues, and the fallback of [`GroupBy`].
     pub group_id: String,
+    /// How a FIFO message's group is chosen.
+    pub group_by: GroupBy,
     /// Bound on one send, retries included.
     pub timeout: Duration,
+}
+
+/// How a FIFO queue's `MessageGroupId` is chosen: messages of one group are
+/// delivered in order, one batch at a time.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum GroupBy {
+    /// Every message of the source in one group, [`QueueConfig::group_id`]:
+    /// strict order, one consumer at a time.
+    #[default]
+    Fixed,
+    /// The value at this JSON pointer in the signed body (a customer id,
+    /// say): order per value, groups in parallel. A body without it uses
+    /// the fixed group.
+    Pointer(String),
+    /// The event's own id: no ordering, full parallelism.
+    EventId,
+}
+
+/// One source: a provider, its route, keys, sender networks and queue.
+#[derive(Debug, Clone)]
+pub struct SourceConfig {
+    /// The route (`/webhooks/<name>`), the `source` attribute and metrics dimension.
+    pub name: String,
+    /// How its requests are verified.
+    pub scheme: Scheme,
+    /// Its secrets in configured order: values, and store references
+    /// fetched after init (`env:` references are read at init).
+    pub secrets: Vec<SecretRef>,
+    /// The verifier, when every secret was known at init.
+    pub verifier: Option<Verifier>,
+    /// Standard Webhooks timestamp window.
+    pub tolerance: Duration,
+    /// Networks it accepts requests from (empty: any).
+    pub networks: AllowList,
+    /// Where its events go.
+    pub queue: QueueConfig,
+    /// Its largest accepted body.
+    pub max_body_bytes: usize,
 }
 
 /// Everything the receiver needs, validated.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// Verifier built from `WEBHOOK_SCHEME`, the secrets and the tolerance.
-    pub verifier: Verifier,
-    /// The queue settings.
-    pub queue: QueueConfig,
+    /// The sources; one in single-source mode.
+    pub sources: Vec<SourceConfig>,
+    /// True when the sources came from `HOOKLINE_SOURCES`: requests are
+    /// routed by path. A single-source deployment answers on every path.
+    pub routed: bool,
 }
 
-/// A configuration problem, naming the variable at fault.
+/// A configuration problem, naming the variable (and source and field) at fault.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
     /// A required variable is unset or empty.
@@ -49,6 +97,18 @@ pub enum ConfigError {
         /// What is wrong with it (never its value: it may be a secret).
         reason: String,
     },
+    /// A field of one source in the sources document is unusable.
+    #[error("{var}: {at}, field {field}: {reason}")]
+    Source {
+        /// `HOOKLINE_SOURCES` or `HOOKLINE_SOURCES_FILE`.
+        var: &'static str,
+        /// The source: `sources[<index>]`, with its name when it has one.
+        at: String,
+        /// The field, e.g. `allowed_networks[2]`.
+        field: String,
+        /// What is wrong (never a secret value).
+        reason: String,
+    },
 }
 
 fn invalid(var: &'static str, reason: impl Into<String>) -> ConfigError {
@@ -58,6 +118,37 @@ fn invalid(var: &'static str, reason: impl Into<String>) -> ConfigError {
     }
 }
 
+/// Reads environment variables as text, an empty value counting as unset.
+struct Env<F>(F);
+
+impl<F: Fn(&str) -> Option<OsString>> Env<F> {
+    fn text(&self, var: &'static str) -> Result<Option<String>, ConfigError> {
+        match (self.0)(var) {
+            None => Ok(None),
+            Some(value) if value.is_empty() => Ok(None),
+            Some(value) => value
+                .into_string()
+                .map(Some)
+                .map_err(|_| invalid(var, "not valid UTF-8")),
+        }
+    }
+
+    fn required(&self, var: &'static str) -> Result<String, ConfigError> {
+        self.text(var)?.ok_or(ConfigError::Missing(var))
+    }
+
+    /// A variable's bytes, verbatim: secrets may hold any character.
+    fn bytes(&self, var: &str) -> Option<Vec<u8>> {
+        (self.0)(var)
+            .map(OsStringExt::into_vec)
+            .filter(|s| !s.is_empty())
+    }
+}
+
+/// The value standing for "no secret" where a form cannot be left empty
+/// (`sam deploy --guided` refuses an empty NoEcho answer).
+pub const UNSET_SENTINEL: &str = "none";
+
 impl Config {
     /// Reads the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -66,66 +157,8 @@ impl Config {
 
     /// Reads through `lookup`, so tests need not touch the process environment.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<OsString>) -> Result<Self, ConfigError> {
-        let text = |var: &'static str| -> Result<Option<String>, ConfigError> {
-            match lookup(var) {
-                None => Ok(None),
-                Some(value) if value.is_empty() => Ok(None),
-                Some(value) => value
-                    .into_string()
-                    .map(Some)
-                    .map_err(|_| invalid(var, "not valid UTF-8")),
-            }
-        };
-        let required = |var: &'static str| text(var)?.ok_or(ConfigError::Missing(var));
-
-        let scheme: Scheme = required("WEBHOOK_SCHEME")?
-            .parse()
-            .map_err(|e: crate::verify::UnknownScheme| invalid("WEBHOOK_SCHEME", e.to_string()))?;
-        let tolerance = match text("WEBHOOK_TOLERANCE_SECONDS")? {
-            None => DEFAULT_TOLERANCE,
-            Some(value) => Duration::from_secs(positive(&value).ok_or_else(|| {
-                invalid(
-                    "WEBHOOK_TOLERANCE_SECONDS",
-                    "expected a whole number of seconds, at least 1",
-                )
-            })?),
-        };
-
-        // Secrets are taken byte for byte: any character is allowed.
-        let secret = |var: &'static str| {
-            lookup(var)
-                .map(OsStringExt::into_vec)
-                .filter(|s| !s.is_empty())
-        };
-        let current = secret("WEBHOOK_SECRET").ok_or(ConfigError::Missing("WEBHOOK_SECRET"))?;
-        let mut secrets = vec![("WEBHOOK_SECRET", current)];
-        if let Some(previous) = secret("WEBHOOK_SECRET_PREVIOUS") {
-            secrets.push(("WEBHOOK_SECRET_PREVIOUS", previous));
-        }
-        for (var, value) in &secrets {
-            Verifier::new(scheme, &Secrets::one(value.clone()), tolerance)
-                .map_err(|e| invalid(var, e.to_string()))?;
-        }
-        let secrets = Secrets::new(secrets.into_iter().map(|(_, value)| Secret::new(value)));
-        let verifier = Verifier::new(scheme, &secrets, tolerance)
-            .map_err(|e| invalid("WEBHOOK_SECRET", e.to_string()))?;
-
-        let url = required("QUEUE_URL")?;
-        let name = queue_name(&url).ok_or_else(|| {
-            invalid("QUEUE_URL", "expected an SQS queue URL such as https://sqs.us-east-1.amazonaws.com/123456789012/name")
-        })?;
-        let fifo = name.ends_with(".fifo");
-        let group_id = match text("QUEUE_MESSAGE_GROUP_ID")? {
-            None => scheme.name().to_owned(),
-            Some(id) if valid_sqs_id(&id) => id,
-            Some(_) => {
-                return Err(invalid(
-                    "QUEUE_MESSAGE_GROUP_ID",
-                    "1 to 128 ASCII letters, digits or punctuation",
-                ));
-            }
-        };
-        let timeout = match text("SQS_TIMEOUT_MS")? {
+        let env = Env(lookup);
+        let timeout = match env.text("SQS_TIMEOUT_MS")? {
             None => DEFAULT_SQS_TIMEOUT,
             Some(value) => {
                 Duration::from_millis(positive(&value).filter(|&ms| ms <= 25_000).ok_or_else(
@@ -133,20 +166,228 @@ impl Config {
                 )?)
             }
         };
-        Ok(Self {
-            verifier,
-            queue: QueueConfig {
-                url,
-                fifo,
-                group_id,
-                timeout,
-            },
+        let document = match (env.text(SOURCES)?, env.text(SOURCES_FILE)?) {
+            (Some(_), Some(_)) => {
+                return Err(invalid(
+                    SOURCES_FILE,
+                    format!("set {SOURCES} or {SOURCES_FILE}, not both"),
+                ));
+            }
+            (Some(text), None) => Some((SOURCES, text)),
+            (None, Some(path)) => Some((
+                SOURCES_FILE,
+                std::fs::read_to_string(&path).map_err(|error| {
+                    invalid(
+                        SOURCES_FILE,
+                        format!("cannot read {path}: {}", error.kind()),
+                    )
+                })?,
+            )),
+            (None, None) => None,
+        };
+        match document {
+            Some((var, text)) => {
+                for single in [
+                    "WEBHOOK_SCHEME",
+                    "WEBHOOK_SECRET",
+                    "WEBHOOK_SECRET_PREVIOUS",
+                    "QUEUE_MESSAGE_GROUP_ID",
+                    "QUEUE_MESSAGE_GROUP_BY",
+                    "WEBHOOK_TOLERANCE_SECONDS",
+                ] {
+                    if env.bytes(single).is_some() {
+                        return Err(invalid(
+                            single,
+                            format!("single-source variables cannot be combined with {var}"),
+                        ));
+                    }
+                }
+                let default_queue = env.text("QUEUE_URL")?;
+                let sources =
+                    sources::parse(var, &text, default_queue.as_deref(), timeout, |name| {
+                        env.bytes(name)
+                    })?;
+                Ok(Self {
+                    sources,
+                    routed: true,
+                })
+            }
+            None => Ok(Self {
+                sources: vec![single_source(&env, timeout)?],
+                routed: false,
+            }),
+        }
+    }
+}
+
+const SOURCES: &str = "HOOKLINE_SOURCES";
+const SOURCES_FILE: &str = "HOOKLINE_SOURCES_FILE";
+
+/// The one source of a deployment configured by `WEBHOOK_SCHEME` and friends.
+fn single_source<F: Fn(&str) -> Option<OsString>>(
+    env: &Env<F>,
+    timeout: Duration,
+) -> Result<SourceConfig, ConfigError> {
+    let scheme: Scheme = env
+        .required("WEBHOOK_SCHEME")?
+        .parse()
+        .map_err(|e: crate::verify::UnknownScheme| invalid("WEBHOOK_SCHEME", e.to_string()))?;
+    let tolerance = match env.text("WEBHOOK_TOLERANCE_SECONDS")? {
+        None => DEFAULT_TOLERANCE,
+        Some(value) => Duration::from_secs(positive(&value).ok_or_else(|| {
+            invalid(
+                "WEBHOOK_TOLERANCE_SECONDS",
+                "expected a whole number of seconds, at least 1",
+            )
+        })?),
+    };
+    let current = env
+        .bytes("WEBHOOK_SECRET")
+        .ok_or(ConfigError::Missing("WEBHOOK_SECRET"))?;
+    let mut given = vec![("WEBHOOK_SECRET", current)];
+    if let Some(previous) = env
+        .bytes("WEBHOOK_SECRET_PREVIOUS")
+        .filter(|value| value != UNSET_SENTINEL.as_bytes())
+    {
+        given.push(("WEBHOOK_SECRET_PREVIOUS", previous));
+    }
+    let mut secrets = Vec::new();
+    for (var, text) in given {
+        let secret = resolve(SecretRef::parse(&text), scheme, tolerance, |name| {
+            env.bytes(name)
         })
+        .map_err(|reason| invalid(var, reason))?;
+        secrets.push(secret);
+    }
+    let verifier = local_verifier(scheme, &secrets, tolerance)
+        .map_err(|e| invalid("WEBHOOK_SECRET", e.to_string()))?;
+
+    let url = env.required("QUEUE_URL")?;
+    let fifo = queue_fifo(&url).ok_or_else(|| invalid("QUEUE_URL", QUEUE_URL_SHAPE))?;
+    let group_id = match env.text("QUEUE_MESSAGE_GROUP_ID")? {
+        None => scheme.name().to_owned(),
+        Some(id) if valid_sqs_id(&id) => id,
+        Some(_) => return Err(invalid("QUEUE_MESSAGE_GROUP_ID", GROUP_ID_RULE)),
+    };
+    let group_by = match env.text("QUEUE_MESSAGE_GROUP_BY")? {
+        None => GroupBy::Fixed,
+        Some(text) => {
+            parse_group_by(&text).map_err(|reason| invalid("QUEUE_MESSAGE_GROUP_BY", reason))?
+        }
+    };
+    Ok(SourceConfig {
+        name: scheme.name().to_owned(),
+        scheme,
+        secrets,
+        verifier,
+        tolerance,
+        networks: AllowList::default(),
+        queue: QueueConfig {
+            url: url.into(),
+            fifo,
+            group_id,
+            group_by,
+            timeout,
+        },
+        max_body_bytes: MAX_MESSAGE_BYTES,
+    })
+}
+
+const QUEUE_URL_SHAPE: &str =
+    "expected an SQS queue URL such as https://sqs.us-east-1.amazonaws.com/123456789012/name";
+const GROUP_ID_RULE: &str = "1 to 128 ASCII letters, digits or punctuation";
+
+/// Shortest secret that does not draw a warning for an HMAC scheme: the
+/// hash's own recommendation is a key as long as its output.
+const SHORT_SECRET: usize = 16;
+
+/// Reads an `env:` reference and checks a value: empty or blank secrets are
+/// refused (a blank form field must never become a key anyone can sign
+/// with), short ones warned about. Store references are kept for later.
+fn resolve(
+    secret: SecretRef,
+    scheme: Scheme,
+    tolerance: Duration,
+    env: impl Fn(&str) -> Option<Vec<u8>>,
+) -> Result<SecretRef, String> {
+    let secret = match secret {
+        SecretRef::Env(name) => {
+            let value = env(&name)
+                .ok_or_else(|| format!("refers to env:{name}, which is unset or empty"))?;
+            SecretRef::Value(Secret::new(value))
+        }
+        other => other,
+    };
+    if let SecretRef::Value(value) = &secret {
+        check_secret(value.expose())?;
+        Verifier::new(scheme, &Secrets::new([value.clone()]), tolerance)
+            .map_err(|e| e.to_string())?;
+        if value.expose().len() < SHORT_SECRET
+            && matches!(
+                scheme,
+                Scheme::OneCentre | Scheme::ActiGraph | Scheme::Bracken
+            )
+        {
+            tracing::warn!(
+                scheme = scheme.name(),
+                "a signing secret is shorter than 16 bytes: easier to guess than the provider intends"
+            );
+        }
+    }
+    Ok(secret)
+}
+
+/// Refuses secrets that are empty or only whitespace.
+pub fn check_secret(value: &[u8]) -> Result<(), String> {
+    if value.iter().all(u8::is_ascii_whitespace) {
+        return Err("a secret cannot be empty or only whitespace".into());
+    }
+    Ok(())
+}
+
+/// The verifier over the secrets known at init, if none waits on a store.
+fn local_verifier(
+    scheme: Scheme,
+    secrets: &[SecretRef],
+    tolerance: Duration,
+) -> Result<Option<Verifier>, crate::verify::KeyError> {
+    let mut values = Vec::new();
+    for secret in secrets {
+        match secret {
+            SecretRef::Value(value) => values.push(value.clone()),
+            _ => return Ok(None),
+        }
+    }
+    Verifier::new(scheme, &Secrets::new(values), tolerance).map(Some)
+}
+
+/// `event_id`, or a JSON pointer such as `/customer/id`.
+fn parse_group_by(text: &str) -> Result<GroupBy, String> {
+    if text == "event_id" {
+        return Ok(GroupBy::EventId);
+    }
+    let pointer_ok = text.starts_with('/')
+        && text.len() <= 256
+        && text
+            .match_indices('~')
+            .all(|(at, _)| matches!(text.as_bytes().get(at + 1), Some(b'0' | b'1')));
+    if pointer_ok {
+        Ok(GroupBy::Pointer(text.to_owned()))
+    } else {
+        Err(
+            "expected event_id or a JSON pointer such as /customer/id (RFC 6901, up to 256 bytes)"
+                .into(),
+        )
     }
 }
 
 fn positive(text: &str) -> Option<u64> {
     text.parse().ok().filter(|&n| n > 0)
+}
+
+/// Whether the queue is FIFO, if `url` has the shape of a queue URL.
+fn queue_fifo(url: &str) -> Option<bool> {
+    queue_name(url).map(|name| name.ends_with(".fifo"))
 }
 
 /// The queue's name, if `url` has the shape of a queue URL: an http(s) URL
@@ -210,17 +451,31 @@ mod tests {
 
     fn var_of(err: ConfigError) -> &'static str {
         match err {
-            ConfigError::Missing(var) | ConfigError::Invalid { var, .. } => var,
+            ConfigError::Missing(var)
+            | ConfigError::Invalid { var, .. }
+            | ConfigError::Source { var, .. } => var,
         }
+    }
+
+    fn only(config: &Config) -> &SourceConfig {
+        assert_eq!(config.sources.len(), 1);
+        assert!(!config.routed);
+        &config.sources[0]
     }
 
     #[test]
     fn minimal_configuration() {
         let config = load(&BASE).unwrap();
-        assert_eq!(config.verifier.scheme(), Scheme::OneCentre);
-        assert!(!config.queue.fifo);
-        assert_eq!(config.queue.group_id, "onecentre");
-        assert_eq!(config.queue.timeout, DEFAULT_SQS_TIMEOUT);
+        let source = only(&config);
+        assert_eq!(
+            source.verifier.as_ref().unwrap().scheme(),
+            Scheme::OneCentre
+        );
+        assert_eq!(source.name, "onecentre");
+        assert!(!source.queue.fifo);
+        assert_eq!(source.queue.group_id, "onecentre");
+        assert_eq!(source.queue.group_by, GroupBy::Fixed);
+        assert_eq!(source.queue.timeout, DEFAULT_SQS_TIMEOUT);
     }
 
     #[test]
@@ -230,8 +485,63 @@ mod tests {
             ("QUEUE_MESSAGE_GROUP_ID", "tenant-7"),
         ]))
         .unwrap();
-        assert!(config.queue.fifo);
-        assert_eq!(config.queue.group_id, "tenant-7");
+        assert!(only(&config).queue.fifo);
+        assert_eq!(only(&config).queue.group_id, "tenant-7");
+        let config = load(&with(&[("QUEUE_MESSAGE_GROUP_BY", "/customer")])).unwrap();
+        assert_eq!(
+            only(&config).queue.group_by,
+            GroupBy::Pointer("/customer".into())
+        );
+    }
+
+    #[test]
+    fn previous_secret_unset_by_empty_or_sentinel() {
+        for previous in ["", "none"] {
+            let config = load(&with(&[("WEBHOOK_SECRET_PREVIOUS", previous)])).unwrap();
+            assert_eq!(only(&config).secrets.len(), 1, "{previous:?}");
+        }
+        let config = load(&with(&[("WEBHOOK_SECRET_PREVIOUS", "older-secret")])).unwrap();
+        assert_eq!(only(&config).secrets.len(), 2);
+    }
+
+    #[test]
+    fn secret_references() {
+        let vars = with(&[
+            ("WEBHOOK_SECRET", "env:OTHER"),
+            ("OTHER", "from-another-variable"),
+            ("WEBHOOK_SECRET_PREVIOUS", "secretsmanager:prod/hooks#old"),
+        ]);
+        let config = load(&vars).unwrap();
+        let source = only(&config);
+        assert!(
+            matches!(&source.secrets[0], SecretRef::Value(v) if v.expose() == b"from-another-variable")
+        );
+        assert!(matches!(&source.secrets[1], SecretRef::Store(_)));
+        assert!(source.verifier.is_none(), "waits for the store");
+    }
+
+    #[test]
+    fn sources_document_and_single_source_variables_exclude_each_other() {
+        let doc = r#"{"sources":[{"name":"a","scheme":"bracken","secrets":["env:S"]}]}"#;
+        let vars = [
+            ("HOOKLINE_SOURCES", doc),
+            ("S", "a-bracken-secret-value"),
+            (
+                "QUEUE_URL",
+                "https://sqs.us-east-1.amazonaws.com/123456789012/hooks",
+            ),
+        ];
+        let config = load(&vars).unwrap();
+        assert!(config.routed);
+        assert_eq!(config.sources[0].name, "a");
+        let mut both = vars.to_vec();
+        both.push(("WEBHOOK_SCHEME", "bracken"));
+        assert_eq!(var_of(load(&both).unwrap_err()), "WEBHOOK_SCHEME");
+        let mut two = vars.to_vec();
+        two.push(("HOOKLINE_SOURCES_FILE", "/nonexistent"));
+        assert_eq!(var_of(load(&two).unwrap_err()), "HOOKLINE_SOURCES_FILE");
+        let file = [("HOOKLINE_SOURCES_FILE", "/nonexistent/sources.json")];
+        assert_eq!(var_of(load(&file).unwrap_err()), "HOOKLINE_SOURCES_FILE");
     }
 
     #[test]
@@ -240,6 +550,16 @@ mod tests {
             (&[("WEBHOOK_SCHEME", "")], "WEBHOOK_SCHEME"),
             (&[("WEBHOOK_SCHEME", "github")], "WEBHOOK_SCHEME"),
             (&[("WEBHOOK_SECRET", "")], "WEBHOOK_SECRET"),
+            (&[("WEBHOOK_SECRET", "  ")], "WEBHOOK_SECRET"),
+            (&[("WEBHOOK_SECRET", "env:UNSET")], "WEBHOOK_SECRET"),
+            (
+                &[("WEBHOOK_SECRET_PREVIOUS", " \t")],
+                "WEBHOOK_SECRET_PREVIOUS",
+            ),
+            (
+                &[("QUEUE_MESSAGE_GROUP_BY", "customer")],
+                "QUEUE_MESSAGE_GROUP_BY",
+            ),
             (&[("QUEUE_URL", "")], "QUEUE_URL"),
             (&[("QUEUE_URL", "hooks")], "QUEUE_URL"),
             (&[("QUEUE_URL", "ftp://sqs.example/1/q")], "QUEUE_URL"),
@@ -323,6 +643,7 @@ mod tests {
             ("WEBHOOK_SECRET", " spaced token "),
         ]))
         .unwrap();
+        let verifier = only(&config).verifier.clone().unwrap();
         let mut headers = http::HeaderMap::new();
         headers.insert(
             "authorization",
@@ -330,8 +651,7 @@ mod tests {
         );
         // Header whitespace is trimmed, the secret is not: these differ.
         assert!(
-            config
-                .verifier
+            verifier
                 .verify(&headers, b"{}", std::time::SystemTime::now())
                 .is_err()
         );

@@ -1,21 +1,25 @@
-//! The receiver: request → (scheme, headers, body) → verify → publish → response.
+//! The receiver: request → source → (network, size, verify) → publish → reply.
 
-use std::time::{Instant, SystemTime};
+use std::collections::HashMap;
+use std::time::{Duration, Instant, SystemTime};
 
-use http::header::{CONTENT_TYPE, WWW_AUTHENTICATE};
-use http::{HeaderMap, HeaderValue, Method};
-use lambda_http::{Body, Request, Response};
+use http::header::WWW_AUTHENTICATE;
+use http::{HeaderValue, Method, StatusCode};
 use time::OffsetDateTime;
 
 use crate::config::{Config, QueueConfig};
 use crate::error::Failure;
-use crate::lambda_event::{RequestId, UndecodableBody};
-use crate::message::{Envelope, MAX_MESSAGE_BYTES, OutboundMessage};
-use crate::publish::Publisher;
-use crate::verify::{HANDSHAKE_EVENT, HANDSHAKE_HEADER, Verifier};
+use crate::message::{Envelope, OutboundMessage};
+use crate::network::AllowList;
+use crate::publish::{PublishError, Publisher};
+use crate::request::{Reply, Request};
+use crate::route;
+use crate::verify::{HANDSHAKE_HEADER, Scheme, Verifier, handshake};
 
-/// Longest ActiGraph validation code echoed back.
-const MAX_HANDSHAKE_LEN: usize = 256;
+/// Time kept back from the invocation's deadline for answering: a send
+/// still running then is abandoned and answered 503, so the sender retries,
+/// rather than Lambda timing out and the front door answering 500 or 502.
+pub const DEADLINE_MARGIN: Duration = Duration::from_millis(500);
 
 /// What a handled request came to.
 enum Outcome {
@@ -27,20 +31,57 @@ enum Outcome {
     Failed(Failure),
 }
 
+/// One configured source, ready to serve.
+#[derive(Debug)]
+struct Source {
+    name: String,
+    scheme: Scheme,
+    /// `None` until its secrets are known.
+    verifier: Option<Verifier>,
+    networks: AllowList,
+    queue: QueueConfig,
+    max_body_bytes: usize,
+}
+
 /// Everything built at cold start, shared by reference with every request.
 #[derive(Debug)]
 pub struct Receiver<P> {
-    verifier: Verifier,
-    queue: QueueConfig,
+    sources: Vec<Source>,
+    /// Source index by name; `None` when one source answers every path.
+    routes: Option<HashMap<Box<str>, usize>>,
     publisher: P,
 }
+
+/// The `source` log and metrics label of a request that matched none.
+const UNKNOWN_SOURCE: &str = "unknown";
+/// The `source` label of an event that was not an HTTP request.
+const NO_SOURCE: &str = "none";
 
 impl<P: Publisher> Receiver<P> {
     /// Assembles the receiver from validated configuration and a publisher.
     pub fn new(config: Config, publisher: P) -> Self {
+        let sources: Vec<Source> = config
+            .sources
+            .into_iter()
+            .map(|source| Source {
+                name: source.name,
+                scheme: source.scheme,
+                verifier: source.verifier,
+                networks: source.networks,
+                queue: source.queue,
+                max_body_bytes: source.max_body_bytes,
+            })
+            .collect();
+        let routes = config.routed.then(|| {
+            sources
+                .iter()
+                .enumerate()
+                .map(|(index, source)| (source.name.as_str().into(), index))
+                .collect()
+        });
         Self {
-            verifier: config.verifier,
-            queue: config.queue,
+            sources,
+            routes,
             publisher,
         }
     }
@@ -54,95 +95,82 @@ impl<P: Publisher> Receiver<P> {
     /// windows and `received_at`.
     /// Takes the request whole so an accepted body moves onto the queue
     /// rather than being copied.
-    pub async fn handle(&self, request: Request, now: SystemTime) -> Response<Body> {
+    pub async fn handle(&self, request: Request, now: SystemTime) -> Reply {
         let started = Instant::now();
-        let body_size = request.body().len();
-        let outcome = self.process(request, now).await;
-        let response = respond(&outcome, self.verifier.scheme().challenge());
-        let status = response.status().as_u16();
-        let latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-        match &outcome {
-            Outcome::Enqueued {
-                event_id,
-                message_id,
-            } => tracing::info!(
-                outcome = "enqueued",
-                status,
-                event_id = event_id.as_deref(),
-                message_id = message_id.as_str(),
-                body_size,
-                latency_us,
-                "request"
-            ),
-            Outcome::Handshake(_) => tracing::info!(
-                outcome = "handshake",
-                status,
-                body_size,
-                latency_us,
-                "request"
-            ),
-            Outcome::Failed(Failure::QueueUnavailable(error)) => tracing::error!(
-                outcome = "failed", reason = error.kind(), status, body_size, latency_us, error = %error, "request"
-            ),
-            Outcome::Failed(failure) => tracing::info!(
-                outcome = "rejected",
-                reason = failure.reason(),
-                status,
-                body_size,
-                latency_us,
-                "request"
-            ),
-        }
-        response
-    }
-
-    async fn process(&self, request: Request, now: SystemTime) -> Outcome {
-        match self.accept(request, now).await {
+        let body_size = request.body.as_ref().map_or(0, Vec::len);
+        let source = self.route(request.path.as_deref());
+        let outcome = match self.accept(source, request, now).await {
             Ok(outcome) => outcome,
             Err(failure) => Outcome::Failed(failure),
+        };
+        let label = source.map_or(UNKNOWN_SOURCE, |source| source.name.as_str());
+        let challenge = source.and_then(|source| source.scheme.challenge());
+        let reply = reply(&outcome, challenge);
+        record(label, &outcome, reply.status, body_size, started);
+        reply
+    }
+
+    /// Answers a Lambda event that is not a well-formed HTTP request.
+    pub fn malformed(&self) -> Reply {
+        let outcome = Outcome::Failed(Failure::MalformedEvent);
+        let reply = reply(&outcome, None);
+        record(NO_SOURCE, &outcome, reply.status, 0, Instant::now());
+        reply
+    }
+
+    /// The source a path names; the only one when requests are not routed.
+    fn route(&self, path: Option<&str>) -> Option<&Source> {
+        match &self.routes {
+            None => self.sources.first(),
+            Some(routes) => {
+                let name = route::source_name(path?)?;
+                routes.get(name).map(|&index| &self.sources[index])
+            }
         }
     }
 
-    async fn accept(&self, request: Request, now: SystemTime) -> Result<Outcome, Failure> {
-        if request.method() != Method::POST {
+    async fn accept(
+        &self,
+        source: Option<&Source>,
+        request: Request,
+        now: SystemTime,
+    ) -> Result<Outcome, Failure> {
+        if request.method != Method::POST {
             return Err(Failure::MethodNotAllowed);
         }
-        if request.extensions().get::<UndecodableBody>().is_some() {
-            return Err(Failure::BodyEncoding);
+        let source = source.ok_or(Failure::NotFound)?;
+        if !source.networks.allows(request.sender) {
+            return Err(Failure::ForbiddenNetwork);
         }
-        let body: &[u8] = request.body();
-        if body.len() > MAX_MESSAGE_BYTES {
+        let body = request.body.map_err(|_| Failure::BodyEncoding)?;
+        if body.len() > source.max_body_bytes {
             return Err(Failure::PayloadTooLarge);
         }
-        let headers = request.headers();
-        if self.verifier.scheme().is_actigraph_family()
+        let headers = &request.headers;
+        if source.scheme.is_actigraph_family()
             && let Some(code) = handshake(headers)
         {
-            return code.map(Outcome::Handshake);
+            return code
+                .map(Outcome::Handshake)
+                .map_err(|_| Failure::BadHandshake);
         }
-        let accepted = self
-            .verifier
-            .verify(headers, body, now)
+        let verifier = source.verifier.as_ref().ok_or(Failure::KeysUnavailable)?;
+        let accepted = verifier
+            .verify(headers, &body, now)
             .map_err(Failure::from)?;
-        let (parts, body) = request.into_parts();
         // What the signature covers is what goes on the queue.
-        let body = match accepted.signed_text {
-            Some(text) => Body::Binary(text),
-            None => body,
-        };
+        let body = accepted.signed_text.unwrap_or(body);
         let text = json_text(body).ok_or(Failure::NotJson)?;
         let envelope = Envelope {
-            source: self.verifier.scheme().name(),
+            source: &source.name,
             event_id: accepted.event_id.as_deref(),
             event_id_authenticated: accepted.event_id_authenticated,
             received_at: rfc3339(now),
-            request_id: request_id(&parts.extensions),
+            request_id: request.request_id.as_deref().filter(|id| !id.is_empty()),
         };
-        let message = OutboundMessage::build(text, &envelope, &self.queue)
+        let message = OutboundMessage::build(text, &envelope, &source.queue)
             .map_err(|_| Failure::PayloadTooLarge)?;
-        let message_id = self
-            .publisher
-            .publish(message)
+        let message_id = within(request.deadline, self.publisher.publish(message))
             .await
             .map_err(Failure::QueueUnavailable)?;
         Ok(Outcome::Enqueued {
@@ -152,29 +180,76 @@ impl<P: Publisher> Receiver<P> {
     }
 }
 
-/// An ActiGraph validation request, if this is one: the code to echo, or why
-/// it cannot be echoed. Ordinary deliveries (no `validation` event) are `None`.
-fn handshake(headers: &HeaderMap) -> Option<Result<HeaderValue, Failure>> {
-    let mut events = headers.get_all(HANDSHAKE_EVENT).iter();
-    let is_validation = events
-        .next()?
-        .as_bytes()
-        .eq_ignore_ascii_case(b"validation")
-        && events.next().is_none();
-    if !is_validation {
-        return None;
-    }
-    let mut codes = headers.get_all(HANDSHAKE_HEADER).iter();
-    let code = match (codes.next(), codes.next()) {
-        (Some(code), None) => code,
-        _ => return Some(Err(Failure::BadHandshake)),
+/// Runs a send, abandoning it [`DEADLINE_MARGIN`] before the invocation's
+/// deadline. The SDK's own timeout (`SQS_TIMEOUT_MS`) bounds it too.
+async fn within(
+    deadline: Option<Instant>,
+    send: impl Future<Output = Result<String, PublishError>>,
+) -> Result<String, PublishError> {
+    let Some(deadline) = deadline else {
+        return send.await;
     };
-    let bytes = code.as_bytes();
-    let printable = bytes.iter().all(|b| (0x20..0x7f).contains(b));
-    if bytes.is_empty() || bytes.len() > MAX_HANDSHAKE_LEN || !printable {
-        return Some(Err(Failure::BadHandshake));
+    let left = deadline
+        .saturating_duration_since(Instant::now())
+        .saturating_sub(DEADLINE_MARGIN);
+    if left.is_zero() {
+        return Err(PublishError::Timeout(
+            "the invocation's deadline is too close".into(),
+        ));
     }
-    Some(Ok(code.clone()))
+    tokio::time::timeout(left, send)
+        .await
+        .unwrap_or_else(|_| Err(PublishError::Timeout("the invocation's deadline".into())))
+}
+
+/// The one log line of a request, whatever its outcome.
+fn record(source: &str, outcome: &Outcome, status: StatusCode, body_size: usize, started: Instant) {
+    let status = status.as_u16();
+    let latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+    match outcome {
+        Outcome::Enqueued {
+            event_id,
+            message_id,
+        } => tracing::info!(
+            outcome = "enqueued",
+            source,
+            status,
+            event_id = event_id.as_deref(),
+            message_id = message_id.as_str(),
+            body_size,
+            latency_us,
+            "request"
+        ),
+        Outcome::Handshake(_) => tracing::info!(
+            outcome = "handshake",
+            source,
+            status,
+            body_size,
+            latency_us,
+            "request"
+        ),
+        Outcome::Failed(Failure::QueueUnavailable(error)) => tracing::error!(
+            outcome = "failed", source, reason = error.kind(), status, body_size, latency_us, error = %error, "request"
+        ),
+        Outcome::Failed(failure @ Failure::KeysUnavailable) => tracing::error!(
+            outcome = "failed",
+            source,
+            reason = failure.reason(),
+            status,
+            body_size,
+            latency_us,
+            "request"
+        ),
+        Outcome::Failed(failure) => tracing::info!(
+            outcome = "rejected",
+            source,
+            reason = failure.reason(),
+            status,
+            body_size,
+            latency_us,
+            "request"
+        ),
+    }
 }
 
 /// Deepest nesting accepted: the deepest `serde_json` reads with its default
@@ -182,14 +257,9 @@ fn handshake(headers: &HeaderMap) -> Option<Result<HeaderValue, Failure>> {
 pub use crate::js_json::MAX_DEPTH as MAX_JSON_DEPTH;
 
 /// The body as JSON text, if it is UTF-8, one JSON value, and nested no
-/// deeper than [`MAX_JSON_DEPTH`]. A text body is UTF-8 already.
-fn json_text(body: Body) -> Option<String> {
-    let text = match body {
-        Body::Text(text) => text,
-        Body::Binary(bytes) => String::from_utf8(bytes).ok()?,
-        Body::Empty => return None,
-        _ => String::from_utf8(body.to_vec()).ok()?,
-    };
+/// deeper than [`MAX_JSON_DEPTH`].
+fn json_text(body: Vec<u8>) -> Option<String> {
+    let text = String::from_utf8(body).ok()?;
     // Ignoring a value does not recurse in serde_json, so depth is checked apart.
     serde_json::from_str::<serde::de::IgnoredAny>(&text).ok()?;
     (nesting_depth(text.as_bytes()) <= MAX_JSON_DEPTH).then_some(text)
@@ -246,41 +316,25 @@ fn rfc3339(now: SystemTime) -> String {
     )
 }
 
-/// The request id the entry layer attached (API Gateway's, else Lambda's).
-fn request_id(extensions: &http::Extensions) -> Option<&str> {
-    extensions
-        .get::<RequestId>()
-        .map(|id| id.0.as_str())
-        .filter(|id| !id.is_empty())
-}
-
-fn respond(outcome: &Outcome, challenge: Option<&'static str>) -> Response<Body> {
-    let json = |body: String| {
-        let mut response = Response::new(Body::Text(body));
-        response
-            .headers_mut()
-            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        response
-    };
+fn reply(outcome: &Outcome, challenge: Option<&'static str>) -> Reply {
     match outcome {
-        Outcome::Enqueued { message_id, .. } => {
-            json(serde_json::json!({ "id": message_id }).to_string())
-        }
+        Outcome::Enqueued { message_id, .. } => Reply::new(
+            StatusCode::OK,
+            serde_json::json!({ "id": message_id }).to_string(),
+        ),
         Outcome::Handshake(code) => {
-            let mut response = json(r#"{"validated":true}"#.into());
-            response
-                .headers_mut()
-                .insert(HANDSHAKE_HEADER, code.clone());
-            response
+            let mut reply = Reply::new(StatusCode::OK, r#"{"validated":true}"#);
+            reply.headers.insert(HANDSHAKE_HEADER, code.clone());
+            reply
         }
         Outcome::Failed(failure) => {
-            let mut response = failure.response();
+            let mut reply = failure.reply();
             if let (Failure::Unauthorized(_), Some(challenge)) = (failure, challenge) {
-                response
-                    .headers_mut()
+                reply
+                    .headers
                     .insert(WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
             }
-            response
+            reply
         }
     }
 }
@@ -288,7 +342,6 @@ fn respond(outcome: &Outcome, challenge: Option<&'static str>) -> Response<Body>
 #[cfg(test)]
 mod tests {
     use super::{MAX_JSON_DEPTH, json_text, nesting_depth, rfc3339};
-    use lambda_http::Body;
     use std::time::{Duration, UNIX_EPOCH};
 
     #[test]
@@ -314,14 +367,14 @@ mod tests {
     #[test]
     fn json_deeper_than_the_limit_is_refused() {
         let at = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
-        assert!(json_text(Body::Text(at(MAX_JSON_DEPTH))).is_some());
-        assert!(json_text(Body::Text(at(MAX_JSON_DEPTH + 1))).is_none());
-        assert!(json_text(Body::Text(at(100_000))).is_none());
+        assert!(json_text(at(MAX_JSON_DEPTH).into_bytes()).is_some());
+        assert!(json_text(at(MAX_JSON_DEPTH + 1).into_bytes()).is_none());
+        assert!(json_text(at(100_000).into_bytes()).is_none());
     }
 
     #[test]
     fn lone_surrogate_escapes_are_valid_json() {
         // JSON's grammar allows them and Node's JSON.stringify writes them.
-        assert!(json_text(Body::Binary(br#"{"a":"\ud800x"}"#.to_vec())).is_some());
+        assert!(json_text(br#"{"a":"\ud800x"}"#.to_vec()).is_some());
     }
 }

@@ -11,27 +11,19 @@
 mod http_event;
 
 use std::convert::Infallible;
-use std::time::SystemTime;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use http::Method;
-use lambda_http::{Body, LambdaEvent, Request, Response, TransformResponse};
+use http::header::CONTENT_TYPE;
+use lambda_http::{Body, LambdaEvent, Response, TransformResponse};
 
 pub use http_event::HttpEvent;
 
-use crate::error::Failure;
 use crate::handler::Receiver;
 use crate::publish::Publisher;
-
-/// Marks a request whose body was flagged base64 but did not decode.
-#[derive(Debug, Clone, Copy)]
-pub struct UndecodableBody;
-
-/// The request id carried into logs and message attributes: API Gateway's
-/// where the event has one, else Lambda's invocation id.
-#[derive(Debug, Clone)]
-pub struct RequestId(pub String);
+use crate::request::{Reply, Request, UndecodableBody};
 
 /// Turns one Lambda event into a request, answers it, and shapes the answer
 /// for the service that sent the event.
@@ -57,26 +49,46 @@ pub async fn respond_at<P: Publisher>(
 ) -> impl serde::Serialize + Send + use<P> {
     let LambdaEvent { payload, context } = event;
     let origin = payload.origin();
-    let response = match into_request(payload, context.request_id) {
-        Some(request) => receiver.handle(request, now).await,
-        None => {
-            tracing::info!(
-                outcome = "rejected",
-                reason = "malformed_event",
-                status = 400u16,
-                "request"
-            );
-            Failure::MalformedEvent.response()
+    let deadline = deadline(context.deadline);
+    let reply = match into_request(payload, context.request_id) {
+        Some(mut request) => {
+            request.deadline = deadline;
+            receiver.handle(request, now).await
         }
+        None => receiver.malformed(),
     };
     let shaped = TransformResponse::<'static, Response<Body>, Infallible>::Response(
         origin,
-        Box::pin(std::future::ready(response)),
+        Box::pin(std::future::ready(into_response(reply))),
     );
     match shaped.await {
         Ok(response) => response,
         Err(never) => match never {},
     }
+}
+
+/// The invocation's deadline (milliseconds since the epoch in the runtime's
+/// context) as an instant on this machine's monotonic clock.
+fn deadline(epoch_ms: u64) -> Option<Instant> {
+    if epoch_ms == 0 {
+        return None;
+    }
+    let at = UNIX_EPOCH + Duration::from_millis(epoch_ms);
+    let left = at.duration_since(SystemTime::now()).unwrap_or_default();
+    Some(Instant::now() + left)
+}
+
+/// The reply as `lambda_http`'s response, `Content-Type: application/json`.
+pub fn into_response(reply: Reply) -> Response<Body> {
+    let mut response = Response::new(Body::Text(reply.body.into_owned()));
+    *response.status_mut() = reply.status;
+    let headers = response.headers_mut();
+    *headers = reply.headers;
+    headers.insert(
+        CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    response
 }
 
 /// The HTTP request an event describes, or `None` if it is malformed.
@@ -93,23 +105,22 @@ pub fn into_request(mut event: HttpEvent, lambda_request_id: String) -> Option<R
     };
     let request_id = event.request_id().map_or(lambda_request_id, str::to_owned);
     let headers = event.take_headers();
-    let (body, undecodable) = match (event.body.take(), event.is_base64_encoded) {
-        (None, _) => (Body::Empty, false),
-        (Some(text), false) => (Body::Text(text), false),
-        (Some(text), true) => match STANDARD.decode(text) {
-            Ok(bytes) => (Body::Binary(bytes), false),
-            Err(_) => (Body::Empty, true),
-        },
+    let sender = event.sender(&headers);
+    let path = event.take_path();
+    let body = match (event.body.take(), event.is_base64_encoded) {
+        (None, _) => Ok(Vec::new()),
+        (Some(text), false) => Ok(text.into_bytes()),
+        (Some(text), true) => STANDARD.decode(text).map_err(|_| UndecodableBody),
     };
-    let mut request = Request::new(body);
-    *request.method_mut() = method;
-    *request.headers_mut() = headers;
-    let extensions = request.extensions_mut();
-    extensions.insert(RequestId(request_id));
-    if undecodable {
-        extensions.insert(UndecodableBody);
-    }
-    Some(request)
+    Some(Request {
+        method,
+        path,
+        headers,
+        body,
+        request_id: Some(request_id),
+        sender,
+        deadline: None,
+    })
 }
 
 #[cfg(test)]

@@ -11,7 +11,10 @@ pub mod js_json;
 pub mod lambda_event;
 pub mod logging;
 pub mod message;
+pub mod network;
 pub mod publish;
+pub mod request;
+pub mod route;
 pub mod sample_event;
 pub mod secret;
 pub mod sign;
@@ -20,5 +23,5 @@ pub mod verify;
 
 pub use config::Config;
 pub use handler::Receiver;
-pub use secret::{Secret, Secrets};
+pub use secret::{Secret, SecretRef, Secrets};
 pub use verify::{Accepted, Rejection, Scheme, Verdict, Verifier};

@@ -24,8 +24,10 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         tracing::error!(error = %error, "configuration error");
         eprintln!("hookline: configuration error: {error}");
     })?;
-    let client = sqs::client(&config.queue).await;
-    let publisher = SqsPublisher::new(client, config.queue.url.clone());
+    // Every source's queue is reached through one client: the first
+    // source's queue names the region when the environment does not.
+    let client = sqs::client(&config.sources[0].queue).await;
+    let publisher = SqsPublisher::new(client);
     let receiver: &'static Receiver<SqsPublisher> =
         Box::leak(Box::new(Receiver::new(config, publisher)));
     lambda_runtime::run(service_fn(

@@ -2,17 +2,18 @@
 //! consumers rely on (documented in the README).
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
-use crate::config::{QueueConfig, valid_sqs_id};
+use crate::config::{GroupBy, QueueConfig, valid_sqs_id};
 
 /// SQS's limit on one message, body and attributes together.
 pub const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
 
 /// Attribute names, part of the consumer contract.
 pub mod attribute {
-    /// The configured scheme name, e.g. `standard-webhooks`.
+    /// The source's name (the scheme's name in a single-source deployment).
     pub const SOURCE: &str = "source";
     /// The provider's event id (`webhook-id`, `X-ActiGraph-Delivery`), when there is one.
     pub const EVENT_ID: &str = "event_id";
@@ -27,7 +28,7 @@ pub mod attribute {
 /// Facts about the accepted request that travel with the body.
 #[derive(Debug, Clone)]
 pub struct Envelope<'a> {
-    /// Scheme name.
+    /// Source name.
     pub source: &'a str,
     /// Provider event id, when the scheme has one.
     pub event_id: Option<&'a str>,
@@ -42,6 +43,8 @@ pub struct Envelope<'a> {
 /// One message ready to send: what the SQS adapter turns into `SendMessage`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboundMessage {
+    /// The queue it goes to: its source's.
+    pub queue_url: Arc<str>,
     /// The verified body, verbatim but for the two characters SQS refuses.
     pub body: String,
     /// String attributes, in contract order.
@@ -80,21 +83,35 @@ impl OutboundMessage {
             Cow::Owned(escaped) => escaped,
         };
         let (group_id, deduplication_id) = if queue.fifo {
+            let group = match &queue.group_by {
+                GroupBy::Fixed => None,
+                GroupBy::Pointer(pointer) => pointed_at(&body, pointer).map(|id| sqs_id(&id)),
+                GroupBy::EventId => Some(
+                    match envelope
+                        .event_id
+                        .filter(|_| envelope.event_id_authenticated)
+                    {
+                        Some(id) => sqs_id(id),
+                        None => digest.clone(),
+                    },
+                ),
+            };
             // Only what the signature covers may decide deduplication: an
             // unsigned id would let one captured request land again and again.
             let dedup = match envelope
                 .event_id
                 .filter(|_| envelope.event_id_authenticated)
             {
-                Some(id) if valid_sqs_id(id) => id.to_owned(),
-                Some(id) => sha256_hex(id.as_bytes()),
+                Some(id) => sqs_id(id),
                 None => digest,
             };
-            (Some(queue.group_id.clone()), Some(dedup))
+            let group = group.unwrap_or_else(|| queue.group_id.clone());
+            (Some(group), Some(dedup))
         } else {
             (None, None)
         };
         let message = Self {
+            queue_url: queue.url.clone(),
             body,
             attributes,
             group_id,
@@ -114,6 +131,29 @@ impl OutboundMessage {
                 .iter()
                 .map(|(name, value)| name.len() + "String".len() + value.len())
                 .sum::<usize>()
+    }
+}
+
+/// `id` as SQS takes a group or deduplication id: itself when it fits
+/// SQS's rule, else its SHA-256 (distinct ids stay distinct).
+fn sqs_id(id: &str) -> String {
+    if valid_sqs_id(id) {
+        id.to_owned()
+    } else {
+        sha256_hex(id.as_bytes())
+    }
+}
+
+/// The value at a JSON pointer in the signed body, as a group id: a string
+/// as it is, a number or boolean as its JSON text; anything else (absent,
+/// null, an object or array) is `None`.
+fn pointed_at(body: &str, pointer: &str) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_str(body).ok()?;
+    match value.pointer(pointer)? {
+        serde_json::Value::String(text) if !text.is_empty() => Some(text.clone()),
+        serde_json::Value::Number(number) => Some(number.to_string()),
+        serde_json::Value::Bool(flag) => Some(flag.to_string()),
+        _ => None,
     }
 }
 
@@ -155,8 +195,46 @@ mod tests {
             url: "http://127.0.0.1/1/q".into(),
             fifo,
             group_id: "bracken".into(),
+            group_by: GroupBy::Fixed,
             timeout: Duration::from_secs(1),
         }
+    }
+
+    #[test]
+    fn fifo_group_fixed_by_pointer_or_by_event_id() {
+        let by = |group_by: GroupBy| QueueConfig {
+            group_by,
+            ..queue(true)
+        };
+        let body = r#"{"customer":{"id":"c-7","n":12,"deep":{"x":1}},"flag":true}"#;
+        let group = |group_by: GroupBy, envelope: &Envelope<'_>| {
+            OutboundMessage::build(body.into(), envelope, &by(group_by))
+                .unwrap()
+                .group_id
+                .unwrap()
+        };
+        let signed = envelope(Some("msg_1"));
+        let pointer = |p: &str| GroupBy::Pointer(p.into());
+        assert_eq!(group(GroupBy::Fixed, &signed), "bracken");
+        assert_eq!(group(pointer("/customer/id"), &signed), "c-7");
+        assert_eq!(group(pointer("/customer/n"), &signed), "12");
+        assert_eq!(group(pointer("/flag"), &signed), "true");
+        // Absent, or not a scalar: the fixed group.
+        assert_eq!(group(pointer("/customer/deep"), &signed), "bracken");
+        assert_eq!(group(pointer("/nope"), &signed), "bracken");
+        assert_eq!(group(GroupBy::EventId, &signed), "msg_1");
+        // An id the signature does not cover never picks the group.
+        let claimed = Envelope {
+            event_id_authenticated: false,
+            ..envelope(Some("msg_1"))
+        };
+        assert_eq!(
+            group(GroupBy::EventId, &claimed),
+            hex::encode(Sha256::digest(body.as_bytes()))
+        );
+        // Standard queues have no groups.
+        let standard = OutboundMessage::build(body.into(), &signed, &queue(false)).unwrap();
+        assert_eq!(standard.group_id, None);
     }
 
     fn envelope(event_id: Option<&str>) -> Envelope<'_> {

@@ -54,6 +54,48 @@ impl Secrets {
     }
 }
 
+/// Where a configured secret comes from: written as `env:NAME`,
+/// `secretsmanager:<name or ARN>[#json-key]` or `ssm:<parameter>`; any other
+/// text is the secret itself (single-source variables only: the sources
+/// document holds references, never values).
+#[derive(Clone, PartialEq, Eq)]
+pub enum SecretRef {
+    /// The secret itself.
+    Value(Secret),
+    /// Another environment variable of the function, read at init.
+    Env(String),
+    /// A secret store reference, fetched in the background after init.
+    Store(String),
+}
+
+impl SecretRef {
+    /// Reads the reference syntax.
+    pub fn parse(text: &[u8]) -> Self {
+        if let Some(name) = text.strip_prefix(b"env:") {
+            return SecretRef::Env(String::from_utf8_lossy(name).into_owned());
+        }
+        if text.starts_with(b"secretsmanager:") || text.starts_with(b"ssm:") {
+            return SecretRef::Store(String::from_utf8_lossy(text).into_owned());
+        }
+        SecretRef::Value(Secret::new(text))
+    }
+
+    /// True for `env:`, `secretsmanager:` and `ssm:` references.
+    pub fn is_reference(&self) -> bool {
+        !matches!(self, SecretRef::Value(_))
+    }
+}
+
+impl fmt::Debug for SecretRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SecretRef::Value(_) => f.write_str("Value(<redacted>)"),
+            SecretRef::Env(name) => write!(f, "Env({name})"),
+            SecretRef::Store(reference) => write!(f, "Store({reference})"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -64,6 +106,19 @@ mod tests {
         let shown = format!("{s:?}");
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(shown.contains("redacted"));
+    }
+
+    #[test]
+    fn references_and_values() {
+        assert_eq!(SecretRef::parse(b"env:A_B"), SecretRef::Env("A_B".into()));
+        assert!(matches!(SecretRef::parse(b"ssm:/x/y"), SecretRef::Store(_)));
+        assert!(matches!(
+            SecretRef::parse(b"secretsmanager:prod/a#key"),
+            SecretRef::Store(_)
+        ));
+        let value = SecretRef::parse(b"hunter2:env:x");
+        assert!(!value.is_reference());
+        assert!(!format!("{value:?}").contains("hunter2"));
     }
 
     #[test]

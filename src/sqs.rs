@@ -54,20 +54,16 @@ fn region_from_url(url: &str) -> &str {
         .unwrap_or("us-east-1")
 }
 
-/// Publishes to one queue.
+/// Publishes each message to its source's queue.
 #[derive(Debug, Clone)]
 pub struct SqsPublisher {
     client: Client,
-    queue_url: String,
 }
 
 impl SqsPublisher {
     /// Wraps a client built by [`client`].
-    pub fn new(client: Client, queue_url: impl Into<String>) -> Self {
-        Self {
-            client,
-            queue_url: queue_url.into(),
-        }
+    pub fn new(client: Client) -> Self {
+        Self { client }
     }
 }
 
@@ -76,7 +72,7 @@ impl Publisher for SqsPublisher {
         let output = self
             .client
             .send_message()
-            .queue_url(&self.queue_url)
+            .queue_url(&*message.queue_url)
             .set_message_attributes(Some(message_attributes(message.attributes)?))
             .message_body(message.body)
             .set_message_group_id(message.group_id)

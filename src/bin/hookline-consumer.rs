@@ -369,10 +369,10 @@ mod tests {
     fn the_deepest_body_the_receiver_accepts_parses_here() {
         let nested = |depth: usize| format!("{}{}", "[".repeat(depth), "]".repeat(depth));
         let depth = hookline::handler::MAX_JSON_DEPTH;
-        let deepest = message(&nested(depth), &[("source", "bracken")]);
+        let deepest = message("m-1", &nested(depth), &[("source", "bracken")]);
         assert!(parse(&deepest).is_ok(), "depth {depth} parses");
         // One level more is what serde_json refuses, and the receiver too.
-        let deeper = message(&nested(depth + 1), &[("source", "bracken")]);
+        let deeper = message("m-2", &nested(depth + 1), &[("source", "bracken")]);
         assert!(parse(&deeper).is_err());
     }
 }

@@ -39,6 +39,13 @@ pub struct HttpEvent {
     headers: HeaderMap,
     /// `multiValueHeaders` (REST, ALB): every copy of each header.
     multi_value_headers: HeaderMap,
+    /// `path` (REST, ALB, VPC Lattice).
+    path: Option<String>,
+    /// `rawPath` (HTTP API, Function URL), undecoded, the stage included.
+    raw_path: Option<String>,
+    /// `requestContext.identity.sourceIp` (REST) or
+    /// `requestContext.http.sourceIp` (HTTP API, Function URL).
+    source_ip: Option<String>,
     /// `body`, as text.
     pub(super) body: Option<String>,
     /// `isBase64Encoded`.
@@ -78,6 +85,26 @@ impl HttpEvent {
     /// API Gateway's request id, when the event has a non-empty one.
     pub fn request_id(&self) -> Option<&str> {
         self.request_id.as_deref().filter(|id| !id.is_empty())
+    }
+
+    /// The request path: `rawPath` in a 2.0 event, `path` otherwise.
+    pub fn take_path(&mut self) -> Option<String> {
+        match self.origin() {
+            RequestOrigin::ApiGatewayV2 => self.raw_path.take(),
+            _ => self.path.take(),
+        }
+    }
+
+    /// The sender's address as AWS recorded it: API Gateway's or the
+    /// Function URL's `sourceIp`; behind an ALB, the entry the ALB appended
+    /// to `X-Forwarded-For` (the last one: earlier ones are the client's
+    /// word). `None` when there is none or it is not an address.
+    pub fn sender(&self, headers: &HeaderMap) -> Option<std::net::IpAddr> {
+        if self.from_alb {
+            let last = headers.get_all("x-forwarded-for").iter().next_back()?;
+            return last.to_str().ok()?.rsplit(',').next()?.trim().parse().ok();
+        }
+        self.source_ip.as_deref()?.trim().parse().ok()
     }
 
     /// Every header, every copy: `multiValueHeaders` where it names a header,
@@ -192,10 +219,12 @@ fn skip_map<'de, A: MapAccess<'de>>(mut map: A) -> Result<(), A::Error> {
 }
 
 /// The top-level fields read; every other is skipped.
-const FIELDS: [&str; 8] = [
+const FIELDS: [&str; 10] = [
     "version",
     "httpMethod",
     "method",
+    "path",
+    "rawPath",
     "body",
     "isBase64Encoded",
     "headers",
@@ -228,6 +257,8 @@ impl<'de> ObjectReader<'de> for EventFields<'_> {
                 },
                 "httpMethod" => set_text(&mut event.http_method, map.next_value()?),
                 "method" => set_text(&mut event.method, map.next_value()?),
+                "path" => set_text(&mut event.path, map.next_value()?),
+                "rawPath" => set_text(&mut event.raw_path, map.next_value()?),
                 "body" => set_text(&mut event.body, map.next_value()?),
                 "isBase64Encoded" => match map.next_value()? {
                     Loose::Bool(flag) => {
@@ -259,9 +290,8 @@ impl<'de> ObjectReader<'de> for ContextFields<'_> {
         while let Some(key) = map.next_key::<Text<'de>>()? {
             match &*key.0 {
                 "requestId" => ok &= set_text(&mut event.request_id, map.next_value()?),
-                "http" => {
-                    ok &= map.next_value_seed(Object(HttpFields(&mut event.context_method)))?
-                }
+                "http" => ok &= map.next_value_seed(Object(HttpFields(&mut *event)))?,
+                "identity" => ok &= map.next_value_seed(Object(IdentityFields(&mut *event)))?,
                 "elb" => {
                     event.from_alb = true;
                     map.next_value::<IgnoredAny>()?;
@@ -279,15 +309,34 @@ impl<'de> ObjectReader<'de> for ContextFields<'_> {
     }
 }
 
-/// `requestContext.http` (HTTP API, Function URL): the method.
-struct HttpFields<'a>(&'a mut Option<String>);
+/// `requestContext.http` (HTTP API, Function URL): the method and sender.
+struct HttpFields<'a>(&'a mut HttpEvent);
 
 impl<'de> ObjectReader<'de> for HttpFields<'_> {
     fn read<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
         let mut ok = true;
         while let Some(key) = map.next_key::<Text<'de>>()? {
-            if key.0 == "method" {
-                ok &= set_text(self.0, map.next_value()?);
+            match &*key.0 {
+                "method" => ok &= set_text(&mut self.0.context_method, map.next_value()?),
+                "sourceIp" => ok &= set_text(&mut self.0.source_ip, map.next_value()?),
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ok)
+    }
+}
+
+/// `requestContext.identity` (REST, HTTP API payload 1.0): the sender.
+struct IdentityFields<'a>(&'a mut HttpEvent);
+
+impl<'de> ObjectReader<'de> for IdentityFields<'_> {
+    fn read<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+        let mut ok = true;
+        while let Some(key) = map.next_key::<Text<'de>>()? {
+            if key.0 == "sourceIp" {
+                ok &= set_text(&mut self.0.source_ip, map.next_value()?);
             } else {
                 map.next_value::<IgnoredAny>()?;
             }

@@ -1,9 +1,9 @@
 use http::{HeaderMap, Method};
-use lambda_http::Body;
 use lambda_http::request::RequestOrigin;
 use serde_json::{Value, json};
 
-use super::{HttpEvent, RequestId, UndecodableBody, into_request};
+use super::{HttpEvent, UndecodableBody, into_request};
+use crate::request::Request;
 
 /// As `lambda_runtime` reads an event.
 fn read(event: &Value) -> HttpEvent {
@@ -11,7 +11,7 @@ fn read(event: &Value) -> HttpEvent {
     serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_slice(&body)).unwrap()
 }
 
-fn request(event: &Value) -> Option<lambda_http::Request> {
+fn request(event: &Value) -> Option<Request> {
     into_request(read(event), "lambda-id".into())
 }
 
@@ -80,27 +80,29 @@ fn each_shape_is_told_apart() {
 #[test]
 fn http_api_request_reads_method_headers_body_and_gateway_id() {
     let request = request(&http_api()).unwrap();
-    assert_eq!(request.method(), Method::POST);
-    assert_eq!(values(request.headers(), "x-hook-signature"), ["abc"]);
-    assert!(matches!(request.body(), Body::Text(text) if text == "{\"a\":1}"));
-    assert_eq!(request.extensions().get::<RequestId>().unwrap().0, "gw-id");
+    assert_eq!(request.method, Method::POST);
+    assert_eq!(values(&request.headers, "x-hook-signature"), ["abc"]);
+    assert_eq!(request.body.as_deref(), Ok(&b"{\"a\":1}"[..]));
+    assert_eq!(request.request_id.as_deref(), Some("gw-id"));
+    assert_eq!(request.path.as_deref(), Some("/webhook"));
+    assert_eq!(request.sender, Some("1.2.3.4".parse().unwrap()));
 }
 
 #[test]
 fn rest_api_keeps_every_copy_of_a_header() {
     let request = request(&rest_api()).unwrap();
     assert_eq!(
-        values(request.headers(), "x-hook-signature"),
+        values(&request.headers, "x-hook-signature"),
         ["first", "last"]
     );
-    assert_eq!(values(request.headers(), "accept"), ["*/*"]);
+    assert_eq!(values(&request.headers, "accept"), ["*/*"]);
     // A header only in the single-valued map (multi-value headers disabled on an ALB).
     let mut event = rest_api();
     event["headers"]["X-Only-Here"] = json!("1");
     let request = super::into_request(read(&event), String::new()).unwrap();
-    assert_eq!(values(request.headers(), "x-only-here"), ["1"]);
+    assert_eq!(values(&request.headers, "x-only-here"), ["1"]);
     assert_eq!(
-        values(request.headers(), "x-hook-signature"),
+        values(&request.headers, "x-hook-signature"),
         ["first", "last"]
     );
 }
@@ -115,11 +117,8 @@ fn alb_without_a_gateway_id_uses_lambdas() {
         "isBase64Encoded": true
     });
     let request = request(&event).unwrap();
-    assert_eq!(
-        request.extensions().get::<RequestId>().unwrap().0,
-        "lambda-id"
-    );
-    assert!(matches!(request.body(), Body::Binary(bytes) if bytes == b"{}"));
+    assert_eq!(request.request_id.as_deref(), Some("lambda-id"));
+    assert_eq!(request.body.as_deref(), Ok(&b"{}"[..]));
 }
 
 #[test]
@@ -128,9 +127,9 @@ fn escaped_names_and_values_are_read() {
         "headers":{"x-\u0061":"\"quoted\""},"body":"\u00e9"}"#;
     let event: HttpEvent = serde_json::from_str(text).unwrap();
     let request = into_request(event, String::new()).unwrap();
-    assert_eq!(request.method(), Method::POST);
-    assert_eq!(values(request.headers(), "x-a"), ["\"quoted\""]);
-    assert!(matches!(request.body(), Body::Text(text) if text == "é"));
+    assert_eq!(request.method, Method::POST);
+    assert_eq!(values(&request.headers, "x-a"), ["\"quoted\""]);
+    assert_eq!(request.body.as_deref(), Ok("é".as_bytes()));
 }
 
 #[test]
@@ -140,8 +139,8 @@ fn nulls_read_as_absent() {
         event[field] = Value::Null;
     }
     let request = request(&event).unwrap();
-    assert!(request.headers().is_empty());
-    assert!(matches!(request.body(), Body::Empty));
+    assert!(&request.headers.is_empty());
+    assert_eq!(request.body.as_deref(), Ok(&b""[..]));
 }
 
 #[test]
@@ -150,7 +149,7 @@ fn undecodable_base64_is_marked_not_dropped() {
     event["isBase64Encoded"] = json!(true);
     event["body"] = json!("not base64!");
     let request = request(&event).unwrap();
-    assert!(request.extensions().get::<UndecodableBody>().is_some());
+    assert_eq!(request.body, Err(UndecodableBody));
 }
 
 #[test]
@@ -179,6 +178,11 @@ fn malformed_events_are_read_and_refused() {
             json!({"http": {"method": "NOT A METHOD"}}),
         ),
         with("requestContext", json!({"http": {}})),
+        with("rawPath", json!(1)),
+        with(
+            "requestContext",
+            json!({"http": {"method": "POST", "sourceIp": 1}}),
+        ),
         json!({}),
         json!([]),
         json!("event"),
@@ -196,7 +200,7 @@ fn a_field_given_twice_is_malformed() {
     let event: HttpEvent = serde_json::from_str(text).unwrap();
     assert!(into_request(event, String::new()).is_none());
     // Skipped fields may repeat: they are not read.
-    let text = r#"{"httpMethod":"POST","path":"/","path":"/x"}"#;
+    let text = r#"{"httpMethod":"POST","resource":"/","resource":"/x"}"#;
     let event: HttpEvent = serde_json::from_str(text).unwrap();
     assert!(into_request(event, String::new()).is_some());
 }
@@ -215,5 +219,39 @@ fn debug_shows_no_header_value_and_no_body() {
 fn empty_method_reads_as_get() {
     let mut event = rest_api();
     event["httpMethod"] = json!("");
-    assert_eq!(request(&event).unwrap().method(), Method::GET);
+    assert_eq!(request(&event).unwrap().method, Method::GET);
+}
+
+#[test]
+fn path_and_sender_as_aws_records_them() {
+    // REST: `path` (no stage), the sender from the request context.
+    let mut event = rest_api();
+    event["path"] = json!("/webhooks/a");
+    event["requestContext"]["identity"] = json!({"sourceIp": "203.0.113.9"});
+    event["headers"]["X-Forwarded-For"] = json!("198.51.100.1");
+    let got = request(&event).unwrap();
+    assert_eq!(got.path.as_deref(), Some("/webhooks/a"));
+    assert_eq!(got.sender, Some("203.0.113.9".parse().unwrap()));
+    // HTTP API: `rawPath`, undecoded, with the stage.
+    let mut event = http_api();
+    event["rawPath"] = json!("/prod/webhooks/a%2Fb");
+    event["requestContext"]["http"]["sourceIp"] = json!("2001:db8::1");
+    let got = request(&event).unwrap();
+    assert_eq!(got.path.as_deref(), Some("/prod/webhooks/a%2Fb"));
+    assert_eq!(got.sender, Some("2001:db8::1".parse().unwrap()));
+    // ALB: the last X-Forwarded-For entry, the one the ALB appended.
+    let alb = json!({
+        "httpMethod": "POST",
+        "path": "/webhooks/a",
+        "multiValueHeaders": {"x-forwarded-for": ["10.9.9.9, 203.0.113.1", "1.1.1.1, 198.51.100.7"]},
+        "requestContext": {"elb": {"targetGroupArn": "arn"}},
+    });
+    let got = request(&alb).unwrap();
+    assert_eq!(got.sender, Some("198.51.100.7".parse().unwrap()));
+    // No address, or not an address: unknown.
+    let mut event = http_api();
+    event["requestContext"]["http"]["sourceIp"] = json!("not-an-ip");
+    assert_eq!(request(&event).unwrap().sender, None);
+    let alb = json!({"httpMethod": "POST", "requestContext": {"elb": {}}});
+    assert_eq!(request(&alb).unwrap().sender, None);
 }

@@ -3,7 +3,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use http::HeaderMap;
+use http::{HeaderMap, HeaderValue};
 
 use super::mac::{MacKey, Sha256Key};
 use super::{Rejection, header};
@@ -39,4 +39,38 @@ pub(crate) fn verify(
 pub fn delivery_id(headers: &HeaderMap) -> Option<String> {
     let id = header::single(headers, DELIVERY_HEADER).ok()?;
     (id.len() <= 256 && !id.contains(['\t', ' '])).then(|| id.to_owned())
+}
+
+/// Longest validation code echoed back.
+const MAX_HANDSHAKE_LEN: usize = 256;
+
+/// A validation request whose code cannot be echoed as a header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BadHandshake;
+
+/// An ActiGraph validation request, if this is one: the code to echo, or why
+/// it cannot be echoed. Ordinary deliveries (no `validation` event) are `None`.
+/// The handshake proves the endpoint, not the sender: it is answered before
+/// verification and never enqueued.
+pub fn handshake(headers: &HeaderMap) -> Option<Result<HeaderValue, BadHandshake>> {
+    let mut events = headers.get_all(HANDSHAKE_EVENT).iter();
+    let is_validation = events
+        .next()?
+        .as_bytes()
+        .eq_ignore_ascii_case(b"validation")
+        && events.next().is_none();
+    if !is_validation {
+        return None;
+    }
+    let mut codes = headers.get_all(HANDSHAKE_HEADER).iter();
+    let code = match (codes.next(), codes.next()) {
+        (Some(code), None) => code,
+        _ => return Some(Err(BadHandshake)),
+    };
+    let bytes = code.as_bytes();
+    let printable = bytes.iter().all(|b| (0x20..0x7f).contains(b));
+    if bytes.is_empty() || bytes.len() > MAX_HANDSHAKE_LEN || !printable {
+        return Some(Err(BadHandshake));
+    }
+    Some(Ok(code.clone()))
 }

@@ -18,7 +18,7 @@ use http::HeaderMap;
 
 use crate::secret::Secrets;
 
-pub use actigraph::{HANDSHAKE_EVENT, HANDSHAKE_HEADER, delivery_id};
+pub use actigraph::{BadHandshake, HANDSHAKE_EVENT, HANDSHAKE_HEADER, delivery_id, handshake};
 pub use bracken::FALLBACK_MAX_BYTES;
 
 /// The signing scheme a deployment verifies; one per deployment.

@@ -1,0 +1,409 @@
+//! The sources document (`HOOKLINE_SOURCES`): every provider of a
+//! deployment, each with its route, scheme, secret references, sender
+//! networks and queue. JSON, because SAM writes it from YAML with
+//! `Fn::ToJsonString` and the receiver already links `serde_json`.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer};
+
+use super::{
+    ConfigError, GROUP_ID_RULE, GroupBy, QUEUE_URL_SHAPE, QueueConfig, SourceConfig,
+    local_verifier, parse_group_by, queue_fifo, resolve, valid_sqs_id,
+};
+use crate::message::MAX_MESSAGE_BYTES;
+use crate::network::AllowList;
+use crate::secret::SecretRef;
+use crate::verify::{DEFAULT_TOLERANCE, Scheme};
+
+/// More sources than any team has providers; bounds init work.
+pub const MAX_SOURCES: usize = 256;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Document {
+    sources: Vec<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SourceSpec {
+    name: String,
+    scheme: String,
+    #[serde(default, deserialize_with = "one_or_many")]
+    secrets: Vec<String>,
+    #[serde(default, deserialize_with = "one_or_many")]
+    allowed_networks: Vec<String>,
+    queue_url: Option<String>,
+    group_id: Option<String>,
+    group_by: Option<String>,
+    #[serde(default, deserialize_with = "number")]
+    tolerance_seconds: Option<u64>,
+    #[serde(default, deserialize_with = "number")]
+    max_body_bytes: Option<u64>,
+}
+
+/// A list, or one string standing for a list of one (what a CloudFormation
+/// parameter holding a single value becomes).
+fn one_or_many<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    // The untagged error would not say which; this one never shows a value.
+    match OneOrMany::deserialize(deserializer)
+        .map_err(|_| de::Error::custom("expected a list of strings"))?
+    {
+        OneOrMany::One(one) if one.is_empty() => Ok(Vec::new()),
+        OneOrMany::One(one) => Ok(one.split(',').map(|s| s.trim().to_owned()).collect()),
+        // An empty CommaDelimitedList parameter becomes [""]: no entries.
+        OneOrMany::Many(many) if many.len() == 1 && many[0].is_empty() => Ok(Vec::new()),
+        OneOrMany::Many(many) => Ok(many),
+    }
+}
+
+/// A whole number, or a string of one (`Fn::ToJsonString` of a parameter).
+fn number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Number {
+        Number(u64),
+        Text(String),
+    }
+    match Option::<Number>::deserialize(deserializer)
+        .map_err(|_| de::Error::custom("expected a whole number"))?
+    {
+        None => Ok(None),
+        Some(Number::Number(n)) => Ok(Some(n)),
+        Some(Number::Text(text)) => text
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| de::Error::custom("expected a whole number")),
+    }
+}
+
+/// What a name may be: it is a path segment, an SQS attribute and a metrics
+/// dimension, so lower-case letters, digits, `-` and `_`, at most 64.
+pub fn valid_name(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    (1..=64).contains(&bytes.len())
+        && matches!(bytes[0], b'a'..=b'z' | b'0'..=b'9')
+        && bytes
+            .iter()
+            .all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_'))
+}
+
+/// serde_json quotes the offending value in some messages (`invalid type:
+/// string "…"`); a misplaced secret must not reach the init log that way.
+fn without_values(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut quoted = false;
+    for c in message.chars() {
+        if c == '"' {
+            if !quoted {
+                out.push_str("\"…\"");
+            }
+            quoted = !quoted;
+        } else if !quoted {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Parses and validates the document; `default_queue` is `QUEUE_URL`.
+pub(super) fn parse(
+    var: &'static str,
+    text: &str,
+    default_queue: Option<&str>,
+    timeout: Duration,
+    env: impl Fn(&str) -> Option<Vec<u8>>,
+) -> Result<Vec<SourceConfig>, ConfigError> {
+    let document: Document = serde_json::from_str(text).map_err(|error| ConfigError::Invalid {
+        var,
+        reason: format!(
+            "expected {{\"sources\": [...]}} (line {}, column {}): {}",
+            error.line(),
+            error.column(),
+            without_values(&error.to_string())
+        ),
+    })?;
+    if document.sources.is_empty() || document.sources.len() > MAX_SOURCES {
+        return Err(ConfigError::Invalid {
+            var,
+            reason: format!("expected 1 to {MAX_SOURCES} sources"),
+        });
+    }
+    let mut names = HashSet::new();
+    let mut sources = Vec::with_capacity(document.sources.len());
+    for (index, value) in document.sources.into_iter().enumerate() {
+        let label = match value.get("name").and_then(|name| name.as_str()) {
+            Some(name) if valid_name(name) => format!("sources[{index}] \"{name}\""),
+            _ => format!("sources[{index}]"),
+        };
+        let fail = |field: &str, reason: String| ConfigError::Source {
+            var,
+            at: label.clone(),
+            field: field.to_owned(),
+            reason,
+        };
+        let spec: SourceSpec = serde_json::from_value(value)
+            .map_err(|error| fail("-", without_values(&error.to_string())))?;
+        sources.push(source(spec, default_queue, timeout, &env, &fail)?);
+        if !names.insert(sources[index].name.clone()) {
+            return Err(fail("name", "another source has this name".into()));
+        }
+    }
+    Ok(sources)
+}
+
+fn source(
+    spec: SourceSpec,
+    default_queue: Option<&str>,
+    timeout: Duration,
+    env: &impl Fn(&str) -> Option<Vec<u8>>,
+    fail: &impl Fn(&str, String) -> ConfigError,
+) -> Result<SourceConfig, ConfigError> {
+    if !valid_name(&spec.name) {
+        return Err(fail(
+            "name",
+            "1 to 64 of a-z, 0-9, '-' and '_', starting with a letter or digit".into(),
+        ));
+    }
+    let scheme: Scheme = spec
+        .scheme
+        .parse()
+        .map_err(|e: crate::verify::UnknownScheme| fail("scheme", e.to_string()))?;
+    let tolerance = match spec.tolerance_seconds {
+        None => DEFAULT_TOLERANCE,
+        Some(0) => return Err(fail("tolerance_seconds", "at least 1".into())),
+        Some(seconds) => Duration::from_secs(seconds),
+    };
+    if spec.secrets.is_empty() {
+        return Err(fail("secrets", "at least one secret reference".into()));
+    }
+    let mut secrets = Vec::with_capacity(spec.secrets.len());
+    for (at, text) in spec.secrets.iter().enumerate() {
+        let field = format!("secrets[{at}]");
+        let secret = SecretRef::parse(text.as_bytes());
+        if !secret.is_reference() {
+            return Err(fail(
+                &field,
+                "the sources document holds references, not secrets: env:NAME, \
+                 secretsmanager:<name or ARN>[#key] or ssm:<parameter>"
+                    .into(),
+            ));
+        }
+        secrets
+            .push(resolve(secret, scheme, tolerance, env).map_err(|reason| fail(&field, reason))?);
+    }
+    let verifier =
+        local_verifier(scheme, &secrets, tolerance).map_err(|e| fail("secrets", e.to_string()))?;
+    let networks = AllowList::parse(spec.allowed_networks.iter().map(String::as_str))
+        .map_err(|(at, reason)| fail(&format!("allowed_networks[{at}]"), reason))?;
+    let url = match (spec.queue_url, default_queue) {
+        (Some(url), _) => url,
+        (None, Some(url)) => url.to_owned(),
+        (None, None) => {
+            return Err(fail(
+                "queue_url",
+                "must be set when QUEUE_URL is not".into(),
+            ));
+        }
+    };
+    let fifo = queue_fifo(&url).ok_or_else(|| fail("queue_url", QUEUE_URL_SHAPE.into()))?;
+    let group_id = match spec.group_id {
+        None => spec.name.clone(),
+        Some(id) if valid_sqs_id(&id) => id,
+        Some(_) => return Err(fail("group_id", GROUP_ID_RULE.into())),
+    };
+    let group_by = match spec.group_by {
+        None => GroupBy::Fixed,
+        Some(text) => parse_group_by(&text).map_err(|reason| fail("group_by", reason))?,
+    };
+    let max_body_bytes = match spec.max_body_bytes {
+        None => MAX_MESSAGE_BYTES,
+        Some(n) if (1..=MAX_MESSAGE_BYTES as u64).contains(&n) => n as usize,
+        Some(_) => {
+            return Err(fail(
+                "max_body_bytes",
+                format!("1 to {MAX_MESSAGE_BYTES} (SQS's message limit)"),
+            ));
+        }
+    };
+    Ok(SourceConfig {
+        name: spec.name,
+        scheme,
+        secrets,
+        verifier,
+        tolerance,
+        networks,
+        queue: QueueConfig {
+            url: url.into(),
+            fifo,
+            group_id,
+            group_by,
+            timeout,
+        },
+        max_body_bytes,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const QUEUE: &str = "https://sqs.eu-west-1.amazonaws.com/123456789012/hooks";
+
+    fn env(name: &str) -> Option<Vec<u8>> {
+        match name {
+            "A_SECRET" => Some(b"a-signing-secret-of-some-length".to_vec()),
+            "WHSEC" => Some(b"whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD".to_vec()),
+            "BLANK" => Some(b"  \t".to_vec()),
+            _ => None,
+        }
+    }
+
+    fn load(text: &str) -> Result<Vec<SourceConfig>, ConfigError> {
+        parse(
+            "HOOKLINE_SOURCES",
+            text,
+            Some(QUEUE),
+            Duration::from_secs(5),
+            env,
+        )
+    }
+
+    #[test]
+    fn three_sources() {
+        let sources = load(
+            r#"{"sources": [
+              {"name": "actigraph", "scheme": "actigraph", "secrets": ["env:A_SECRET"],
+               "allowed_networks": ["203.0.113.0/24"]},
+              {"name": "bracken", "scheme": "bracken", "secrets": ["ssm:/hookline/bracken"],
+               "queue_url": "https://sqs.eu-west-1.amazonaws.com/123456789012/other.fifo",
+               "group_by": "/customer/id"},
+              {"name": "billing", "scheme": "standard-webhooks", "secrets": ["env:WHSEC"],
+               "tolerance_seconds": "600", "max_body_bytes": 65536}
+            ]}"#,
+        )
+        .unwrap();
+        assert_eq!(sources.len(), 3);
+        assert!(sources[0].verifier.is_some());
+        assert!(!sources[0].networks.is_open());
+        assert_eq!(&*sources[0].queue.url, QUEUE);
+        assert!(sources[1].verifier.is_none(), "waits for its store");
+        assert!(sources[1].queue.fifo);
+        assert_eq!(sources[1].queue.group_id, "bracken");
+        assert_eq!(
+            sources[1].queue.group_by,
+            GroupBy::Pointer("/customer/id".into())
+        );
+        assert_eq!(sources[2].tolerance, Duration::from_secs(600));
+        assert_eq!(sources[2].max_body_bytes, 65536);
+    }
+
+    #[test]
+    fn every_error_names_the_source_and_field() {
+        let one = |fields: &str| {
+            format!(
+                r#"{{"sources":[{{"name":"src","scheme":"bracken","secrets":["env:A_SECRET"]{fields}}}]}}"#
+            )
+        };
+        for (text, field) in [
+            (one(r#","colour":"red""#), "-"),
+            (one(r#","allowed_networks":["10.0.0.0/8","10.1.2.3/8"]"#), "allowed_networks[1]"),
+            (one(r#","allowed_networks":["not-a-network"]"#), "allowed_networks[0]"),
+            (one(r#","queue_url":"https://example.com/q""#), "queue_url"),
+            (one(r#","group_id":"has space""#), "group_id"),
+            (one(r#","group_by":"customer""#), "group_by"),
+            (one(r#","max_body_bytes":2000000"#), "max_body_bytes"),
+            (one(r#","tolerance_seconds":0"#), "tolerance_seconds"),
+            (
+                r#"{"sources":[{"name":"src","scheme":"bracken","secrets":["env:BLANK"]}]}"#.into(),
+                "secrets[0]",
+            ),
+            (
+                r#"{"sources":[{"name":"src","scheme":"bracken","secrets":["env:UNSET"]}]}"#.into(),
+                "secrets[0]",
+            ),
+            (
+                r#"{"sources":[{"name":"src","scheme":"bracken","secrets":["hunter2-literal"]}]}"#.into(),
+                "secrets[0]",
+            ),
+            (
+                r#"{"sources":[{"name":"src","scheme":"bracken","secrets":[]}]}"#.into(),
+                "secrets",
+            ),
+            (
+                r#"{"sources":[{"name":"src","scheme":"basic","secrets":["env:A_SECRET"]}]}"#.into(),
+                "secrets[0]",
+            ),
+            (
+                r#"{"sources":[{"name":"Src","scheme":"bracken","secrets":["env:A_SECRET"]}]}"#.into(),
+                "name",
+            ),
+            (
+                r#"{"sources":[{"name":"src","scheme":"github","secrets":["env:A_SECRET"]}]}"#.into(),
+                "scheme",
+            ),
+            (
+                r#"{"sources":[{"name":"a","scheme":"bracken","secrets":["env:A_SECRET"]},{"name":"a","scheme":"bracken","secrets":["env:A_SECRET"]}]}"#.into(),
+                "name",
+            ),
+        ] {
+            match load(&text) {
+                Err(ConfigError::Source {
+                    field: got, reason, ..
+                }) => {
+                    assert_eq!(got, field, "{text}: {reason}");
+                    assert!(!reason.contains("hunter2"), "{reason}");
+                }
+                other => panic!("{text}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn document_errors_never_echo_values() {
+        for text in [
+            "",
+            "[]",
+            r#"{"sources":[]}"#,
+            r#"{"sources":"hunter2"}"#,
+            r#"{"source":[]}"#,
+            r#"{"sources":[{"name":"a","scheme":"bracken","secrets":"hunter2"}]}"#,
+            r#"{"sources":[{"name":"a","scheme":"bracken","secrets":[{"v":"hunter2"}]}]}"#,
+            r#"{"sources":[{"name":"a","scheme":"bracken","secrets":["env:A_SECRET"],"queue_url":"hunter2"}]}"#,
+        ] {
+            let error = load(text).expect_err(text).to_string();
+            assert!(!error.contains("hunter2"), "{error}");
+            assert!(error.contains("HOOKLINE_SOURCES"), "{error}");
+        }
+    }
+
+    #[test]
+    fn names() {
+        for good in ["a", "actigraph", "stripe-eu_2", "0", &"a".repeat(64)] {
+            assert!(valid_name(good), "{good}");
+        }
+        for bad in [
+            "",
+            "-a",
+            "_a",
+            "A",
+            "a.b",
+            "a/b",
+            "a b",
+            "é",
+            &"a".repeat(65),
+        ] {
+            assert!(!valid_name(bad), "{bad}");
+        }
+    }
+}
