@@ -67,11 +67,22 @@ pub fn sign(
         Scheme::StandardWebhooks => {
             let id = delivery.id.unwrap_or("msg_hookline");
             let timestamp = delivery.timestamp.to_string();
-            let key = standard_webhooks::key(secret)?;
-            let tag = key.tag(&[id.as_bytes(), b".", timestamp.as_bytes(), b".", body]);
+            let message = [id.as_bytes(), b".", timestamp.as_bytes(), b".", body];
+            // A `whsk_` signing key signs v1a (Ed25519); any other secret v1.
+            let signature = match standard_webhooks::signing_key(secret) {
+                Some(key) => {
+                    use ed25519_dalek::Signer;
+                    let signature = key.sign(&message.concat());
+                    format!("v1a,{}", STANDARD.encode(signature.to_bytes()))
+                }
+                None => {
+                    let tag = standard_webhooks::hmac_key(secret)?.tag(&message);
+                    format!("v1,{}", STANDARD.encode(tag))
+                }
+            };
             headers.push(("webhook-id", id.to_owned()));
             headers.push(("webhook-timestamp", timestamp));
-            headers.push(("webhook-signature", format!("v1,{}", STANDARD.encode(tag))));
+            headers.push(("webhook-signature", signature));
         }
     }
     if scheme.is_actigraph_family()

@@ -107,6 +107,9 @@ pub enum KeyError {
     /// A `whsec_` secret whose remainder is not standard base64.
     #[error("a `whsec_` secret must be followed by standard base64")]
     WhsecBase64,
+    /// A `whpk_` key that is not a base64 Ed25519 public key, or a weak one.
+    #[error("a `whpk_` key must be followed by a base64 Ed25519 public key (32 bytes)")]
+    WhpkFormat,
 }
 
 /// Why a request was not accepted. For logs and metrics only: the HTTP layer
@@ -205,7 +208,7 @@ enum Keys {
     Basic(Vec<credentials::BasicKey>),
     Bearer(Vec<credentials::TokenKey>),
     Bracken(Vec<mac::Sha256Key>),
-    StandardWebhooks(Vec<mac::Sha256Key>),
+    StandardWebhooks(Vec<standard_webhooks::Key>),
 }
 
 /// Verifies requests for one scheme against its configured secrets.

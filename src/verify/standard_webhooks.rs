@@ -1,12 +1,15 @@
-//! Standard Webhooks (and Svix, its origin): base64 HMAC-SHA256 over
-//! `{id}.{timestamp}.{body}`, a space-separated list of `v1,<sig>` entries for
-//! key rotation, and a timestamp window against replay.
+//! Standard Webhooks (and Svix, its origin): base64 HMAC-SHA256 (`v1`) or
+//! Ed25519 (`v1a`) over `{id}.{timestamp}.{body}`, a space-separated list of
+//! `v1,<sig>` / `v1a,<sig>` entries for key rotation, and a timestamp window
+//! against replay.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use http::HeaderMap;
+
+use ed25519_dalek::{Signature, SigningKey, VerifyingKey};
 
 use super::mac::{MacKey, Sha256Key};
 use super::{KeyError, Rejection, header};
@@ -30,9 +33,43 @@ const SVIX_NAMES: Names = Names {
 };
 
 const SECRET_PREFIX: &[u8] = b"whsec_";
+const PUBLIC_KEY_PREFIX: &[u8] = b"whpk_";
+const SIGNING_KEY_PREFIX: &[u8] = b"whsk_";
 
-/// A `whsec_` secret is base64 after the prefix; any other is used as its bytes.
-pub(crate) fn key(secret: &[u8]) -> Result<Sha256Key, KeyError> {
+/// Most signature entries of each version looked at: a sender signs with
+/// each of its active keys (two or three during a rotation), and each Ed25519
+/// check costs tens of microseconds, so a header stuffed with entries must
+/// not buy more work than this.
+const MAX_ENTRIES: usize = 8;
+
+/// One configured key: a shared secret (`v1`) or a sender's public key (`v1a`).
+#[derive(Clone)]
+pub(crate) enum Key {
+    Hmac(Sha256Key),
+    Ed25519(VerifyingKey),
+}
+
+/// A `whsec_` secret is base64 after the prefix; a `whpk_` key is a base64
+/// Ed25519 public key; any other secret is used as its bytes.
+pub(crate) fn key(secret: &[u8]) -> Result<Key, KeyError> {
+    if let Some(encoded) = secret.strip_prefix(PUBLIC_KEY_PREFIX) {
+        let bytes: [u8; 32] = STANDARD
+            .decode(encoded)
+            .ok()
+            .and_then(|bytes| bytes.try_into().ok())
+            .ok_or(KeyError::WhpkFormat)?;
+        let key = VerifyingKey::from_bytes(&bytes).map_err(|_| KeyError::WhpkFormat)?;
+        // A weak (small-order) key would accept forged signatures.
+        if key.is_weak() {
+            return Err(KeyError::WhpkFormat);
+        }
+        return Ok(Key::Ed25519(key));
+    }
+    hmac_key(secret).map(Key::Hmac)
+}
+
+/// The HMAC key of a `whsec_` (or raw) secret.
+pub(crate) fn hmac_key(secret: &[u8]) -> Result<Sha256Key, KeyError> {
     match secret.strip_prefix(SECRET_PREFIX) {
         Some(encoded) => match STANDARD.decode(encoded) {
             Ok(bytes) if !bytes.is_empty() => Ok(Sha256Key::new(&bytes)),
@@ -42,11 +79,19 @@ pub(crate) fn key(secret: &[u8]) -> Result<Sha256Key, KeyError> {
     }
 }
 
+/// The signing key of a `whsk_` secret (64 bytes: secret then public half),
+/// for the provider side.
+pub(crate) fn signing_key(secret: &[u8]) -> Option<SigningKey> {
+    let encoded = secret.strip_prefix(SIGNING_KEY_PREFIX)?;
+    let bytes: [u8; 64] = STANDARD.decode(encoded).ok()?.try_into().ok()?;
+    SigningKey::from_keypair_bytes(&bytes).ok()
+}
+
 /// Verifies and returns the `webhook-id`.
 pub(crate) fn verify(
     headers: &HeaderMap,
     body: &[u8],
-    keys: &[Sha256Key],
+    keys: &[Key],
     now: SystemTime,
     tolerance: Duration,
 ) -> Result<String, Rejection> {
@@ -66,19 +111,38 @@ pub(crate) fn verify(
     let timestamp = parse_timestamp(header::single(headers, names.timestamp)?)
         .ok_or(Rejection::MalformedHeader(names.timestamp))?;
     check_window(timestamp, now, tolerance)?;
-    let tags = v1_signatures(header::single(headers, names.signature)?);
-    if tags.is_empty() {
+    let (tags, signatures) = signatures(header::single(headers, names.signature)?);
+    if tags.is_empty() && signatures.is_empty() {
         return Err(Rejection::MalformedHeader(names.signature));
     }
-    let tags: Vec<&[u8]> = tags.iter().map(Vec::as_slice).collect();
     // The reference libraries sign the timestamp as they re-format it.
     let timestamp = timestamp.to_string();
     let message: [&[u8]; 5] = [id.as_bytes(), b".", timestamp.as_bytes(), b".", body];
-    if MacKey::any_matches(keys, &message, &tags) {
-        Ok(id.to_owned())
-    } else {
-        Err(Rejection::SignatureMismatch)
+    let hmac_keys: Vec<Sha256Key> = keys
+        .iter()
+        .filter_map(|key| match key {
+            Key::Hmac(key) => Some(key.clone()),
+            Key::Ed25519(_) => None,
+        })
+        .collect();
+    let tags: Vec<&[u8]> = tags.iter().map(Vec::as_slice).collect();
+    if !tags.is_empty() && MacKey::any_matches(&hmac_keys, &message, &tags) {
+        return Ok(id.to_owned());
     }
+    if !signatures.is_empty() {
+        let signed = message.concat();
+        let matched = keys.iter().any(|key| match key {
+            // Strict: no malleable signatures, no small-order points.
+            Key::Ed25519(key) => signatures
+                .iter()
+                .any(|signature| key.verify_strict(&signed, signature).is_ok()),
+            Key::Hmac(_) => false,
+        });
+        if matched {
+            return Ok(id.to_owned());
+        }
+    }
+    Err(Rejection::SignatureMismatch)
 }
 
 /// Whole seconds since the epoch, digits only; `None` for signs, fractions or overflow.
@@ -105,14 +169,31 @@ fn check_window(timestamp: i64, now: SystemTime, tolerance: Duration) -> Result<
     }
 }
 
-/// The decoded `v1` entries; other versions, and entries that do not decode,
-/// are skipped as the reference libraries skip them.
-fn v1_signatures(header: &str) -> Vec<Vec<u8>> {
-    header
-        .split(' ')
-        .filter_map(|entry| entry.split_once(','))
-        .filter(|(version, _)| *version == "v1")
-        .filter_map(|(_, signature)| STANDARD.decode(signature).ok())
-        .filter(|tag| !tag.is_empty())
-        .collect()
+/// The decoded `v1` tags and `v1a` signatures, at most [`MAX_ENTRIES`] of
+/// each; other versions, and entries that do not decode, are skipped as the
+/// reference libraries skip them.
+fn signatures(header: &str) -> (Vec<Vec<u8>>, Vec<Signature>) {
+    let (mut tags, mut signatures) = (Vec::new(), Vec::new());
+    for (version, encoded) in header.split(' ').filter_map(|entry| entry.split_once(',')) {
+        match version {
+            "v1" if tags.len() < MAX_ENTRIES => {
+                if let Ok(tag) = STANDARD.decode(encoded)
+                    && !tag.is_empty()
+                {
+                    tags.push(tag);
+                }
+            }
+            "v1a" if signatures.len() < MAX_ENTRIES => {
+                if let Some(bytes) = STANDARD
+                    .decode(encoded)
+                    .ok()
+                    .and_then(|bytes| <[u8; 64]>::try_from(bytes).ok())
+                {
+                    signatures.push(Signature::from_bytes(&bytes));
+                }
+            }
+            _ => {}
+        }
+    }
+    (tags, signatures)
 }

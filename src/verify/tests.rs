@@ -645,3 +645,101 @@ fn verifier_debug_hides_keys() {
     let shown = format!("{:?}", verifier(Scheme::Bearer, "tok-super-secret"));
     assert!(!shown.contains("tok-super"), "{shown}");
 }
+
+// ------------------------------------------------- Standard Webhooks v1a
+
+/// Svix's own Ed25519 test vector: the same message as `SW_VECTORS[1]`.
+const V1A_PUBLIC: &str = "whpk_1SiA4o9hyqTCpIqC5V9HUakiiaeACeqfZTInDBbOir4=";
+const V1A_SIGNING: &str =
+    "whsk_6Xb/dCcHpPea21PS1N9VY/NZW723CEc77N4rJCubMbfVKIDij2HKpMKkioLlX0dRqSKJp4AJ6p9lMicMFs6Kvg==";
+const V1A_SIG: &str =
+    "v1a,hnO3f9T8Ytu9HwrXslvumlUpqtNVqkhqw/enGzPCXe5BdqzCInXqYXFymVJaA7AZdpXwVLPo3mNl8EM+m7TBAg==";
+
+#[test]
+fn standard_webhooks_v1a_known_answer() {
+    let vector = &SW_VECTORS[1];
+    let ts = vector.ts.to_string();
+    let v = verifier(Scheme::StandardWebhooks, V1A_PUBLIC);
+    assert!(sw_check(&v, vector, vector.id, &ts, V1A_SIG, vector.ts).is_ok());
+    // The v1 tag of another key does not open a v1a-only source.
+    assert_eq!(
+        sw_check(&v, vector, vector.id, &ts, vector.sig, vector.ts),
+        Err(Rejection::SignatureMismatch)
+    );
+    // Any change to the signed message fails.
+    assert!(sw_check(&v, vector, "msg_other", &ts, V1A_SIG, vector.ts).is_err());
+    let later = (vector.ts + 1).to_string();
+    assert!(sw_check(&v, vector, vector.id, &later, V1A_SIG, vector.ts).is_err());
+    // The provider side signs the same bytes.
+    let signed = crate::sign::sign(
+        Scheme::StandardWebhooks,
+        V1A_SIGNING.as_bytes(),
+        vector.body.as_bytes(),
+        &crate::sign::Delivery {
+            id: Some(vector.id),
+            timestamp: vector.ts as i64,
+        },
+    )
+    .unwrap();
+    assert!(signed.contains(&("webhook-signature", V1A_SIG.to_owned())));
+}
+
+#[test]
+fn standard_webhooks_mixed_lists_and_keys() {
+    let vector = &SW_VECTORS[1];
+    let ts = vector.ts.to_string();
+    let both = Verifier::new(
+        Scheme::StandardWebhooks,
+        &Secrets::new([Secret::new(vector.secret), Secret::new(V1A_PUBLIC)]),
+        DEFAULT_TOLERANCE,
+    )
+    .unwrap();
+    let forged_v1 = "v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+    let forged_v1a = format!("v1a,{}", STANDARD.encode([7u8; 64]));
+    for list in [
+        format!("{} {V1A_SIG}", vector.sig),
+        format!("{V1A_SIG} {}", vector.sig),
+        format!("{forged_v1} {V1A_SIG}"),
+        format!("{forged_v1a} {}", vector.sig),
+        format!("v2,abc {V1A_SIG}"),
+    ] {
+        assert!(
+            sw_check(&both, vector, vector.id, &ts, &list, vector.ts).is_ok(),
+            "{list}"
+        );
+    }
+    for list in [
+        format!("{forged_v1} {forged_v1a}"),
+        "v1a,not-base64".to_owned(),
+        format!("v1a,{}", STANDARD.encode([1u8; 32])),
+        // Nine entries: only the first eight of a version are looked at.
+        format!("{} {V1A_SIG}", vec![forged_v1a.as_str(); 8].join(" ")),
+    ] {
+        assert!(
+            sw_check(&both, vector, vector.id, &ts, &list, vector.ts).is_err(),
+            "{list}"
+        );
+    }
+}
+
+#[test]
+fn standard_webhooks_public_keys_are_checked_at_init() {
+    for bad in [
+        "whpk_",
+        "whpk_not base64",
+        "whpk_AAAA",
+        // The identity point: small order, weak.
+        "whpk_AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+    ] {
+        assert_eq!(
+            Verifier::new(
+                Scheme::StandardWebhooks,
+                &Secrets::one(bad),
+                DEFAULT_TOLERANCE
+            )
+            .unwrap_err(),
+            KeyError::WhpkFormat,
+            "{bad}"
+        );
+    }
+}
