@@ -713,7 +713,7 @@ fn standard_webhooks_mixed_lists_and_keys() {
         "v1a,not-base64".to_owned(),
         format!("v1a,{}", STANDARD.encode([1u8; 32])),
         // Nine entries: only the first eight of a version are looked at.
-        format!("{} {V1A_SIG}", vec![forged_v1a.as_str(); 8].join(" ")),
+        format!("{} {V1A_SIG}", [forged_v1a.as_str(); 8].join(" ")),
     ] {
         assert!(
             sw_check(&both, vector, vector.id, &ts, &list, vector.ts).is_err(),
