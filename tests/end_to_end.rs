@@ -284,3 +284,186 @@ fn no_log_filter_an_operator_writes_prints_a_payload() {
     }
     assert_eq!(block_on(moto.drain(&queue)).len(), 7);
 }
+
+/// Three providers in one process, two queues: every status, and each
+/// accepted event on its source's queue with `source` = the source's name.
+#[test]
+fn three_sources_in_one_process_on_two_queues() {
+    use hookline::sample_event::{HttpRequest, event};
+    use serde_json::json;
+
+    let moto = Moto::start();
+    let events = block_on(moto.create_queue("hooks-events"));
+    let fifo = block_on(moto.create_queue("hooks-actigraph.fifo"));
+    let sources = json!({"sources": [
+        {"name": "actigraph", "scheme": "actigraph", "secrets": ["env:ACTIGRAPH_SECRET"],
+         "allowed_networks": ["203.0.113.0/24"], "queue_url": fifo},
+        {"name": "bracken", "scheme": "bracken", "secrets": ["env:BRACKEN_SECRET"]},
+        {"name": "billing", "scheme": "standard-webhooks",
+         "secrets": ["env:OLD_SECRET", "env:BILLING_SECRET"], "max_body_bytes": 2048},
+    ]})
+    .to_string();
+    let mut function = Function::start(
+        Scheme::OneCentre,
+        &events,
+        &moto.endpoint(),
+        &[
+            ("WEBHOOK_SCHEME", ""),
+            ("WEBHOOK_SECRET", ""),
+            ("HOOKLINE_SOURCES", &sources),
+            ("ACTIGRAPH_SECRET", secret_for(Scheme::ActiGraph)),
+            ("BRACKEN_SECRET", secret_for(Scheme::Bracken)),
+            ("BILLING_SECRET", secret_for(Scheme::StandardWebhooks)),
+            ("OLD_SECRET", "whsec_b2xkLXNlY3JldC1vbGQtc2VjcmV0"),
+        ],
+    );
+    let body: &[u8] = br#"{"event":"x","n":1}"#;
+    let mut send =
+        |shape: Shape, path: &str, method: &str, scheme: Scheme, sender: &str, body: &[u8]| {
+            let request = HttpRequest {
+                method,
+                path,
+                ..common::request(signed_headers(scheme, body, Some("evt_3src")), body, false)
+            };
+            let mut payload = event(shape, &request);
+            match shape {
+                Shape::RestV1 => payload["requestContext"]["identity"]["sourceIp"] = json!(sender),
+                Shape::Alb => payload["multiValueHeaders"]["X-Forwarded-For"] = json!([sender]),
+                _ => payload["requestContext"]["http"]["sourceIp"] = json!(sender),
+            }
+            function.send_event(&payload).0
+        };
+    let inside = "203.0.113.9";
+    for shape in Shape::ALL {
+        assert_eq!(
+            send(
+                shape,
+                "/webhooks/actigraph",
+                "POST",
+                Scheme::ActiGraph,
+                inside,
+                body
+            ),
+            200,
+            "{shape:?}"
+        );
+        assert_eq!(
+            send(
+                shape,
+                "/prod/webhooks/bracken",
+                "POST",
+                Scheme::Bracken,
+                "198.51.100.1",
+                body
+            ),
+            200,
+            "{shape:?}"
+        );
+        assert_eq!(
+            send(
+                shape,
+                "/webhooks/billing",
+                "POST",
+                Scheme::StandardWebhooks,
+                "2001:db8::1",
+                body
+            ),
+            200,
+            "{shape:?}"
+        );
+        assert_eq!(
+            send(
+                shape,
+                "/webhooks/actigraph",
+                "POST",
+                Scheme::ActiGraph,
+                "198.51.100.1",
+                body
+            ),
+            403,
+            "{shape:?}"
+        );
+        assert_eq!(
+            send(
+                shape,
+                "/webhooks/stripe",
+                "POST",
+                Scheme::Bracken,
+                inside,
+                body
+            ),
+            404,
+            "{shape:?}"
+        );
+        assert_eq!(
+            send(
+                shape,
+                "/webhooks/bracken",
+                "POST",
+                Scheme::ActiGraph,
+                inside,
+                body
+            ),
+            401,
+            "{shape:?}"
+        );
+        assert_eq!(
+            send(
+                shape,
+                "/webhooks/bracken",
+                "GET",
+                Scheme::Bracken,
+                inside,
+                body
+            ),
+            405,
+            "{shape:?}"
+        );
+        let big = format!(r#"{{"pad":"{}"}}"#, "x".repeat(3000));
+        assert_eq!(
+            send(
+                shape,
+                "/webhooks/billing",
+                "POST",
+                Scheme::StandardWebhooks,
+                inside,
+                big.as_bytes()
+            ),
+            413,
+            "{shape:?}"
+        );
+        assert_eq!(
+            send(
+                shape,
+                "/webhooks/billing",
+                "POST",
+                Scheme::StandardWebhooks,
+                inside,
+                b"not json"
+            ),
+            400,
+            "{shape:?}"
+        );
+    }
+    let on_events = block_on(moto.drain(&events));
+    let on_fifo = block_on(moto.drain(&fifo));
+    assert_eq!(
+        on_fifo.len(),
+        1,
+        "four identical ActiGraph bodies: FIFO deduplicates on the body's digest, its HMAC not covering the delivery id"
+    );
+    assert_eq!(
+        attribute(&on_fifo[0], "source").as_deref(),
+        Some("actigraph")
+    );
+    assert_eq!(on_events.len(), 8);
+    let mut names: Vec<String> = on_events
+        .iter()
+        .map(|m| attribute(m, "source").unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names, [["billing"; 4], ["bracken"; 4]].concat());
+    for message in on_events.iter().chain(&on_fifo) {
+        assert_eq!(message.body(), Some(std::str::from_utf8(body).unwrap()));
+    }
+}

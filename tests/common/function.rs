@@ -99,6 +99,16 @@ impl Function {
         }
     }
 
+    /// Sends any event payload; returns (status, response payload).
+    pub fn send_event(&mut self, payload: &Value) -> (u16, Value) {
+        match self.runtime.invoke(payload) {
+            Invocation::Response(response) => {
+                (response["statusCode"].as_u64().unwrap() as u16, response)
+            }
+            Invocation::Error(error) => panic!("invocation error: {error}"),
+        }
+    }
+
     pub fn logs(&self) -> String {
         String::from_utf8_lossy(&self.output.lock().unwrap()).into_owned()
     }
