@@ -21,6 +21,32 @@ fn read(path: &std::path::Path) -> Value {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
 
+/// What `tools/run-local` serves: each scheme a source of its own name,
+/// with the samples' secrets.
+fn every_scheme_as_a_source() -> Receiver<FakeQueue> {
+    let sources: Vec<Value> = Scheme::ALL
+        .iter()
+        .map(|scheme| {
+            serde_json::json!({
+                "name": scheme.name(),
+                "scheme": scheme.name(),
+                "secrets": [format!("env:SECRET_{}", scheme.name().replace('-', "_").to_uppercase())],
+            })
+        })
+        .collect();
+    let document = serde_json::json!({ "sources": sources }).to_string();
+    let config = hookline::Config::from_lookup(|var| match var {
+        "HOOKLINE_SOURCES" => Some(document.clone().into()),
+        "QUEUE_URL" => Some("http://127.0.0.1:1/123456789012/q".into()),
+        _ => Scheme::ALL
+            .into_iter()
+            .find(|s| var == format!("SECRET_{}", s.name().replace('-', "_").to_uppercase()))
+            .map(|s| common::secret_for(s).into()),
+    })
+    .unwrap();
+    Receiver::new(config, FakeQueue::default())
+}
+
 #[tokio::test]
 async fn every_sample_event_answers_as_its_name_says() {
     let signed_at = read(&events_dir().join("standard-webhooks.valid.http-v2.200.json"))["headers"]
@@ -47,23 +73,27 @@ async fn every_sample_event_answers_as_its_name_says() {
         let scheme: Scheme = scheme.parse().unwrap();
         let status: u16 = status.parse().unwrap();
 
-        let receiver = Receiver::new(
+        // As a single-source deployment, and as one source among all.
+        let single = Receiver::new(
             config(scheme, "http://127.0.0.1:1/123456789012/q", &[]),
             FakeQueue::default(),
         );
-        let payload = runtime_reads(&read(&events_dir().join(name)));
-        let mut context = Context::default();
-        context.request_id = LAMBDA_REQUEST_ID.into();
-        let response = serde_json::to_value(
-            respond_at(&receiver, LambdaEvent::new(payload, context), now).await,
-        )
-        .unwrap();
-        assert_eq!(response["statusCode"], status, "{name}: {response}");
-        assert_eq!(
-            receiver.publisher().count(),
-            usize::from(status == 200 && !name.contains("handshake")),
-            "{name}"
-        );
+        let every = every_scheme_as_a_source();
+        for receiver in [&single, &every] {
+            let payload = runtime_reads(&read(&events_dir().join(name)));
+            let mut context = Context::default();
+            context.request_id = LAMBDA_REQUEST_ID.into();
+            let response = serde_json::to_value(
+                respond_at(receiver, LambdaEvent::new(payload, context), now).await,
+            )
+            .unwrap();
+            assert_eq!(response["statusCode"], status, "{name}: {response}");
+            assert_eq!(
+                receiver.publisher().count(),
+                usize::from(status == 200 && !name.contains("handshake")),
+                "{name}"
+            );
+        }
     }
 
     // What the samples must cover.

@@ -69,6 +69,10 @@ struct SignArgs {
     /// Where to write the event (default standard output).
     #[arg(long, requires = "event")]
     out: Option<PathBuf>,
+    /// The event's path (default: /webhooks/<scheme>, the route of a source
+    /// named after its scheme; a single-source deployment answers on any path).
+    #[arg(long, requires = "event")]
+    path: Option<String>,
     /// POST the signed request to this URL and print the answer.
     #[arg(long)]
     post: Option<String>,
@@ -118,9 +122,13 @@ fn sign_command(args: SignArgs) -> Result<(), Box<dyn std::error::Error>> {
     headers.push(("content-type".into(), "application/json".into()));
 
     if let Some(shape) = args.event {
+        let path = args
+            .path
+            .clone()
+            .unwrap_or_else(|| format!("/webhooks/{}", args.scheme.name()));
         let request = HttpRequest {
             method: "POST",
-            path: "/webhook",
+            path: &path,
             headers,
             body: &body,
             base64: args.base64,
@@ -281,9 +289,12 @@ fn samples(args: SamplesArgs) -> Result<(), Box<dyn std::error::Error>> {
                 .map(|(n, v)| ((*n).to_owned(), (*v).to_owned())),
         );
         headers.push(("content-type".into(), "application/json".into()));
+        // Each sample names its source's route: a deployment serving every
+        // scheme as a source of that name (tools/run-local) routes it.
+        let path = format!("/webhooks/{}", sample.scheme.name());
         let request = HttpRequest {
             method: sample.method,
-            path: "/webhook",
+            path: &path,
             headers,
             body: sample.body,
             base64: sample.base64,
