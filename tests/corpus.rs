@@ -16,6 +16,12 @@
 //!   `{sig}` (the bare signature or credential), `{sig_short}`, `{sig_long}`,
 //!   `{sig_nopad}`, `{sig_urlsafe}`, `{sig_upper}`, `{sig_lower}`, `{ts}`;
 //! - `event`: fields merged into the Lambda event after it is built;
+//! - `routed` (default false): the receiver serves every scheme as a source
+//!   of its name (`HOOKLINE_SOURCES`) rather than one source on every path;
+//!   `path` (default `/webhooks/<scheme>`); `networks`: the source's
+//!   `allowed_networks`; `sender`: the address AWS records for the
+//!   connection (where the event's shape keeps it; an ALB's appended
+//!   `X-Forwarded-For` entry);
 //! - `enqueued`: for the few cases that are accepted (a captured signature
 //!   over a respelled body), the one message body that must be on the queue:
 //!   the text that was signed, never the bytes sent.
@@ -33,8 +39,11 @@ use hookline::{Receiver, Scheme};
 use serde_json::Value;
 
 /// Every body the receiver may answer with; anything else would be an echo.
-const STATIC_BODIES: [&str; 8] = [
+const STATIC_BODIES: [&str; 11] = [
     r#"{"error":"invalid_request"}"#,
+    r#"{"error":"not_found"}"#,
+    r#"{"error":"forbidden"}"#,
+    r#"{"error":"temporarily_unavailable"}"#,
     r#"{"error":"method_not_allowed"}"#,
     r#"{"error":"invalid_body_encoding"}"#,
     r#"{"error":"payload_too_large"}"#,
@@ -223,9 +232,13 @@ async fn run_case(scheme: Scheme, case: &Value) -> Result<(), String> {
     }
 
     let shape: Shape = case["shape"].as_str().unwrap_or("http-v2").parse()?;
+    let path = case["path"]
+        .as_str()
+        .unwrap_or("/webhooks/{scheme}")
+        .replace("{scheme}", scheme.name());
     let request = HttpRequest {
         method: case["method"].as_str().unwrap_or("POST"),
-        path: "/webhook",
+        path: &path,
         headers,
         body: &body,
         base64: case["base64"]
@@ -234,14 +247,37 @@ async fn run_case(scheme: Scheme, case: &Value) -> Result<(), String> {
         request_id: "corpus-req",
     };
     let mut payload = event(shape, &request);
+    if let Some(sender) = case.get("sender") {
+        match shape {
+            Shape::RestV1 => payload["requestContext"]["identity"]["sourceIp"] = sender.clone(),
+            Shape::HttpV2 | Shape::FunctionUrl => {
+                payload["requestContext"]["http"]["sourceIp"] = sender.clone()
+            }
+            Shape::Alb => {
+                let header = &mut payload["multiValueHeaders"]["X-Forwarded-For"];
+                match header.as_array_mut() {
+                    // The ALB appends the connection's address to the last copy.
+                    Some(copies) => {
+                        let last = copies.pop().unwrap_or_default();
+                        let last = last.as_str().unwrap_or_default();
+                        let joined = format!("{last}, {}", sender.as_str().unwrap());
+                        copies.push(Value::from(joined.trim_start_matches(", ")));
+                    }
+                    None => *header = Value::Array(vec![sender.clone()]),
+                }
+            }
+        }
+    }
     if let Some(patch) = case.get("event") {
         merge(&mut payload, patch);
     }
 
-    let receiver = Receiver::new(
-        config(scheme, "http://127.0.0.1:1/123456789012/q", &[]),
-        FakeQueue::default(),
-    );
+    let config = if case["routed"].as_bool().unwrap_or(false) {
+        every_scheme_as_a_source(scheme, case.get("networks"))
+    } else {
+        config(scheme, "http://127.0.0.1:1/123456789012/q", &[])
+    };
+    let receiver = Receiver::new(config, FakeQueue::default());
     let answer = invoke(&receiver, &payload).await;
     let want = case["status"].as_u64().ok_or("case without status")? as u16;
     let mut problems = Vec::new();
@@ -276,6 +312,34 @@ async fn run_case(scheme: Scheme, case: &Value) -> Result<(), String> {
             problems.join(", ")
         ))
     }
+}
+
+/// Every scheme as a source of its own name; `networks` restricts the
+/// case's own scheme.
+fn every_scheme_as_a_source(scheme: Scheme, networks: Option<&Value>) -> hookline::Config {
+    let var = |s: Scheme| format!("SECRET_{}", s.name().replace('-', "_").to_uppercase());
+    let sources: Vec<Value> = Scheme::ALL
+        .iter()
+        .map(|&s| {
+            let mut source = serde_json::json!({
+                "name": s.name(), "scheme": s.name(), "secrets": [format!("env:{}", var(s))],
+            });
+            if let (true, Some(networks)) = (s == scheme, networks) {
+                source["allowed_networks"] = networks.clone();
+            }
+            source
+        })
+        .collect();
+    let document = serde_json::json!({ "sources": sources }).to_string();
+    hookline::Config::from_lookup(|name| match name {
+        "HOOKLINE_SOURCES" => Some(document.clone().into()),
+        "QUEUE_URL" => Some("http://127.0.0.1:1/123456789012/q".into()),
+        _ => Scheme::ALL
+            .into_iter()
+            .find(|&s| name == var(s))
+            .map(|s| secret_for(s).into()),
+    })
+    .expect("the corpus's sources are valid")
 }
 
 #[tokio::test]
