@@ -25,7 +25,7 @@ struct BuildOnly;
 impl Publisher for BuildOnly {
     async fn publish(&self, message: OutboundMessage) -> Result<String, PublishError> {
         let input = SendMessageInput::builder()
-            .queue_url("https://sqs.us-east-1.amazonaws.com/123456789012/q")
+            .queue_url(&*message.queue_url)
             .set_message_attributes(Some(hookline::sqs::message_attributes(message.attributes)?))
             .message_body(message.body)
             .set_message_group_id(message.group_id)
@@ -116,9 +116,81 @@ fn request_cost(c: &mut Criterion) {
     group.finish();
 }
 
+/// Picking the source: Standard Webhooks at `/webhooks/<name>` in a
+/// deployment of 1 and of 50 sources (the one asked for configured last).
+fn routing_cost(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let now = UNIX_EPOCH + Duration::from_secs(NOW as u64);
+    let scheme = Scheme::StandardWebhooks;
+    let mut group = c.benchmark_group("sources/4KiB");
+    for count in [1usize, 50] {
+        let sources: Vec<serde_json::Value> = (0..count)
+            .map(|n| {
+                serde_json::json!({
+                    "name": format!("provider-{n:02}"),
+                    "scheme": "standard-webhooks",
+                    "secrets": ["env:SECRET"],
+                    "allowed_networks": ["203.0.113.0/24"],
+                })
+            })
+            .collect();
+        let document = serde_json::json!({ "sources": sources }).to_string();
+        let config = Config::from_lookup(|var| match var {
+            "HOOKLINE_SOURCES" => Some(document.clone().into()),
+            "SECRET" => Some(sample_secret(scheme).into()),
+            "QUEUE_URL" => Some("https://sqs.us-east-1.amazonaws.com/123456789012/q".into()),
+            _ => None,
+        })
+        .unwrap();
+        let receiver = Receiver::new(config, BuildOnly);
+        let body = body_4k(false);
+        let delivery = Delivery {
+            id: Some("msg_bench"),
+            timestamp: NOW,
+        };
+        let headers = sign(scheme, sample_secret(scheme).as_bytes(), &body, &delivery)
+            .unwrap()
+            .into_iter()
+            .map(|(n, v)| (n.to_string(), v))
+            .collect();
+        let path = format!("/webhooks/provider-{:02}", count - 1);
+        let request = HttpRequest {
+            method: "POST",
+            path: &path,
+            headers,
+            body: &body,
+            base64: false,
+            request_id: "bench",
+        };
+        let payload = serde_json::to_string(&event(Shape::HttpV2, &request)).unwrap();
+        let check = runtime_reads(payload.as_bytes());
+        let answer = serde_json::to_value(runtime.block_on(respond_at(
+            &receiver,
+            LambdaEvent::new(check, Context::default()),
+            now,
+        )))
+        .unwrap();
+        assert_eq!(answer["statusCode"], 200, "{count} sources");
+        group.bench_function(format!("{count}-sources"), |b| {
+            b.iter(|| {
+                let raw = runtime_reads(black_box(payload.as_bytes()));
+                let response = runtime.block_on(respond_at(
+                    &receiver,
+                    LambdaEvent::new(raw, Context::default()),
+                    now,
+                ));
+                black_box(serde_json::to_vec(&response).unwrap())
+            })
+        });
+    }
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(2));
-    targets = request_cost
+    targets = request_cost, routing_cost
 }
 criterion_main!(benches);
