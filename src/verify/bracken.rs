@@ -50,3 +50,11 @@ pub(crate) fn verify(
         _ => Err(Rejection::SignatureMismatch),
     }
 }
+
+/// The provider's side: what Bracken's Node sample sends, the MAC of the
+/// re-serialised body.
+pub(crate) fn sign(secret: &[u8], body: &[u8]) -> (&'static str, String) {
+    let node_text = js_json::restringify(body).unwrap_or_else(|| body.to_vec());
+    let tag = STANDARD.encode(Sha256Key::new(secret).tag(&[&node_text]));
+    (AUTHORIZATION, format!("{PREFIX}{tag}"))
+}

@@ -89,3 +89,15 @@ pub(crate) fn verify_bearer(headers: &HeaderMap, keys: &[TokenKey]) -> Result<()
         Err(Rejection::CredentialsMismatch)
     }
 }
+
+/// The provider's side: the Basic credentials for a `user:password` secret.
+pub(crate) fn sign_basic(secret: &[u8]) -> Result<(&'static str, String), KeyError> {
+    BasicKey::new(secret)?;
+    Ok((AUTHORIZATION, format!("Basic {}", STANDARD.encode(secret))))
+}
+
+/// The provider's side: the bearer token.
+pub(crate) fn sign_bearer(secret: &[u8]) -> Result<(&'static str, String), KeyError> {
+    let token = std::str::from_utf8(secret).map_err(|_| KeyError::BasicFormat)?;
+    Ok((AUTHORIZATION, format!("Bearer {token}")))
+}

@@ -5,7 +5,7 @@
 
 pub(crate) mod actigraph;
 pub(crate) mod bracken;
-mod credentials;
+pub(crate) mod credentials;
 mod header;
 pub(crate) mod mac;
 pub(crate) mod onecentre;

@@ -19,3 +19,8 @@ pub(crate) fn verify(headers: &HeaderMap, body: &[u8], keys: &[Sha1Key]) -> Resu
         Err(Rejection::SignatureMismatch)
     }
 }
+
+/// The provider's side: the header 1Centre sends for `body`.
+pub(crate) fn sign(secret: &[u8], body: &[u8]) -> (&'static str, String) {
+    (HEADER, hex::encode(Sha1Key::new(secret).tag(&[body])))
+}

@@ -79,6 +79,34 @@ pub(crate) fn hmac_key(secret: &[u8]) -> Result<Sha256Key, KeyError> {
     }
 }
 
+/// The provider's side: the three headers for `body`, signed `v1a` with a
+/// `whsk_` signing key, else `v1` with the secret.
+pub(crate) fn sign(
+    secret: &[u8],
+    id: &str,
+    timestamp: i64,
+    body: &[u8],
+) -> Result<[(&'static str, String); 3], KeyError> {
+    let timestamp = timestamp.to_string();
+    let message = [id.as_bytes(), b".", timestamp.as_bytes(), b".", body];
+    let signature = match signing_key(secret) {
+        Some(key) => {
+            use ed25519_dalek::Signer;
+            let signature = key.sign(&message.concat());
+            format!("v1a,{}", STANDARD.encode(signature.to_bytes()))
+        }
+        None => {
+            let tag = hmac_key(secret)?.tag(&message);
+            format!("v1,{}", STANDARD.encode(tag))
+        }
+    };
+    Ok([
+        (STANDARD_NAMES.id, id.to_owned()),
+        (STANDARD_NAMES.timestamp, timestamp),
+        (STANDARD_NAMES.signature, signature),
+    ])
+}
+
 /// The signing key of a `whsk_` secret (64 bytes: secret then public half),
 /// for the provider side.
 pub(crate) fn signing_key(secret: &[u8]) -> Option<SigningKey> {
