@@ -181,7 +181,8 @@ impl<P: Publisher> Receiver<P> {
 }
 
 /// Runs a send, abandoning it [`DEADLINE_MARGIN`] before the invocation's
-/// deadline. The SDK's own timeout (`SQS_TIMEOUT_MS`) bounds it too.
+/// deadline (or halfway there, when less than twice the margin is left).
+/// The SDK's own timeout (`SQS_TIMEOUT_MS`) bounds it too.
 async fn within(
     deadline: Option<Instant>,
     send: impl Future<Output = Result<String, PublishError>>,
@@ -189,14 +190,12 @@ async fn within(
     let Some(deadline) = deadline else {
         return send.await;
     };
-    let left = deadline
-        .saturating_duration_since(Instant::now())
-        .saturating_sub(DEADLINE_MARGIN);
-    if left.is_zero() {
-        return Err(PublishError::Timeout(
-            "the invocation's deadline is too close".into(),
-        ));
-    }
+    let remaining = deadline.saturating_duration_since(Instant::now());
+    let left = if remaining > DEADLINE_MARGIN * 2 {
+        remaining - DEADLINE_MARGIN
+    } else {
+        remaining / 2
+    };
     tokio::time::timeout(left, send)
         .await
         .unwrap_or_else(|_| Err(PublishError::Timeout("the invocation's deadline".into())))
@@ -343,6 +342,25 @@ fn reply(outcome: &Outcome, challenge: Option<&'static str>) -> Reply {
 mod tests {
     use super::{MAX_JSON_DEPTH, json_text, nesting_depth, rfc3339};
     use std::time::{Duration, UNIX_EPOCH};
+
+    #[tokio::test]
+    async fn a_send_is_abandoned_before_the_invocation_deadline() {
+        use std::time::Instant;
+        let pending = std::future::pending::<Result<String, crate::publish::PublishError>>;
+        let started = Instant::now();
+        let deadline = started + Duration::from_millis(1100);
+        let answer = super::within(Some(deadline), pending()).await;
+        assert!(matches!(
+            answer,
+            Err(crate::publish::PublishError::Timeout(_))
+        ));
+        let waited = started.elapsed();
+        assert!(waited < Duration::from_millis(1100), "{waited:?}");
+        // With little time left, half of it.
+        let deadline = Instant::now() + Duration::from_millis(200);
+        assert!(super::within(Some(deadline), pending()).await.is_err());
+        assert!(Instant::now() < deadline);
+    }
 
     #[test]
     fn received_at_has_three_fraction_digits() {

@@ -68,14 +68,13 @@ pub async fn respond_at<P: Publisher>(
 }
 
 /// The invocation's deadline (milliseconds since the epoch in the runtime's
-/// context) as an instant on this machine's monotonic clock.
+/// context) as an instant on this machine's monotonic clock. A deadline
+/// already past on arrival (no Lambda sends one; a local emulator's clock
+/// might) is ignored rather than failing every request.
 fn deadline(epoch_ms: u64) -> Option<Instant> {
-    if epoch_ms == 0 {
-        return None;
-    }
     let at = UNIX_EPOCH + Duration::from_millis(epoch_ms);
-    let left = at.duration_since(SystemTime::now()).unwrap_or_default();
-    Some(Instant::now() + left)
+    let left = at.duration_since(SystemTime::now()).ok()?;
+    (!left.is_zero()).then(|| Instant::now() + left)
 }
 
 /// The reply as `lambda_http`'s response, `Content-Type: application/json`.
