@@ -229,8 +229,7 @@ fn bad_configuration_fails_init_naming_the_variable() {
             std::thread::sleep(Duration::from_millis(20));
         };
         assert!(!status.success(), "{var}");
-        std::thread::sleep(Duration::from_millis(100));
-        let logs = function.logs();
+        let logs = function.logs_with(var);
         assert!(logs.contains(var), "{var}: {logs}");
         assert!(
             !logs.contains(secret_for(Scheme::Basic)),
