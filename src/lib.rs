@@ -15,6 +15,7 @@ pub mod network;
 pub mod publish;
 pub mod request;
 pub mod route;
+#[cfg(feature = "samples")]
 pub mod sample_event;
 pub mod secret;
 pub mod sign;
