@@ -80,6 +80,10 @@ pub fn restringify_within(body: &[u8], limit: usize) -> Result<Vec<u8>, Refusal>
         out: Vec::with_capacity(body.len().min(limit)),
         members: Vec::new(),
         seed: RandomState::default(),
+        // Rewriting an object copies its text; objects nested in objects
+        // that reorder are copied once per level. Past a few times the
+        // input, the text is refused rather than costing depth × size.
+        rewrite_budget: body.len().saturating_mul(REWRITE_FACTOR) + REWRITE_SLACK,
     };
     writer.skip_whitespace();
     writer.value()?;
@@ -165,7 +169,15 @@ struct Writer<'a> {
     /// The key occurrences of every open object, innermost last.
     members: Vec<Member>,
     seed: RandomState,
+    /// Bytes object rewrites may still copy.
+    rewrite_budget: usize,
 }
+
+/// Object rewrites may copy this many times the input's length (plus
+/// [`REWRITE_SLACK`]) in all: an ordinary body with reordered objects
+/// copies each byte once or twice.
+const REWRITE_FACTOR: usize = 4;
+const REWRITE_SLACK: usize = 64 * 1024;
 
 type Step = Result<(), Refusal>;
 
@@ -349,7 +361,7 @@ impl Writer<'_> {
         }
         if object.reorder {
             object.keys = None; // freed before the rewrite needs its memory
-            self.rewrite(&object);
+            self.rewrite(&object)?;
         }
         self.members.truncate(object.first);
         Ok(())
@@ -441,9 +453,14 @@ impl Writer<'_> {
     /// ascending, then the rest in first-seen order, each key in its first
     /// place with its last value.
     #[inline(never)]
-    fn rewrite(&mut self, object: &OpenObject) {
+    fn rewrite(&mut self, object: &OpenObject) -> Step {
         self.flush();
         let end = self.out.len() - 1; // before the '}'
+        let span = end + 1 - object.start;
+        self.rewrite_budget = self
+            .rewrite_budget
+            .checked_sub(span)
+            .ok_or(Refusal::Invalid)?;
         let members = &mut self.members[object.first..];
         // Each first occurrence learns its last repetition, from the end.
         for at in (0..members.len()).rev() {
@@ -503,6 +520,7 @@ impl Writer<'_> {
         text.push(b'}');
         self.out.truncate(object.start);
         self.out.extend_from_slice(&text);
+        Ok(())
     }
 
     /// Reads a string, writing it as `JSON.stringify` does: plain characters

@@ -52,7 +52,23 @@ fn parse(message: &SqsMessage) -> Result<WebhookEvent<'_>, String> {
         source: string_attribute(message, attribute::SOURCE).ok_or("missing source attribute")?,
         event_id: string_attribute(message, attribute::EVENT_ID),
         received_at: string_attribute(message, attribute::RECEIVED_AT).unwrap_or_default(),
-        payload: serde_json::from_str(body).map_err(|e| format!("body is not JSON: {e}"))?,
+        payload: payload(body)?,
+    })
+}
+
+/// The body as a `serde_json::Value`. JSON that a `Value` cannot hold (a
+/// lone surrogate escape, which Node's `JSON.stringify` writes, or a number
+/// beyond `f64`) is still an event hookline verified: it reads as `Null`
+/// here rather than failing into the dead-letter queue; read such bodies
+/// with a parser that keeps them (`serde_json::value::RawValue`, say).
+fn payload(body: &str) -> Result<serde_json::Value, String> {
+    serde_json::from_str(body).or_else(|error| {
+        if error.to_string().starts_with("recursion limit exceeded") {
+            return Err(format!("body is not JSON: {error}"));
+        }
+        serde_json::from_str::<serde::de::IgnoredAny>(body)
+            .map(|_| serde_json::Value::Null)
+            .map_err(|_| format!("body is not JSON: {error}"))
     })
 }
 
@@ -86,8 +102,9 @@ impl QueueKind {
     }
 }
 
-/// Your processing goes here. Make it idempotent on `event_id` (or
-/// `body_sha256`): standard queues deliver at least once, and a FIFO batch
+/// Your processing goes here. Make it idempotent on `body_sha256` (or on
+/// `event_id` where the scheme authenticates it: not ActiGraph's HMAC,
+/// whose delivery id is unsigned): standard queues deliver at least once, and a FIFO batch
 /// that stops at a failure has its later records delivered again.
 fn process(message: &SqsMessage) -> Result<(), String> {
     let webhook = parse(message)?;
@@ -363,6 +380,17 @@ mod tests {
             serde_json::to_value(&response).unwrap(),
             serde_json::json!({"batchItemFailures": [{"itemIdentifier": "b"}, {"itemIdentifier": "c"}]})
         );
+    }
+
+    #[test]
+    fn json_a_value_cannot_hold_is_still_processed() {
+        for body in [r#"{"a":"\ud800"}"#, r#"{"a":1e400}"#] {
+            assert!(
+                parse(&message("m-1", body, &[("source", "bracken")])).is_ok(),
+                "{body}"
+            );
+        }
+        assert!(parse(&message("m-2", "not json", &[("source", "bracken")])).is_err());
     }
 
     #[test]

@@ -135,3 +135,31 @@ fn depth_is_bounded() {
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
     assert_eq!(node(&deep), None);
 }
+
+#[test]
+fn nested_reordering_objects_cannot_multiply_the_work() {
+    // Each level reorders ("0" before "a"), so each would copy everything
+    // inside it again: 125 levels around a large array of small objects.
+    let depth = 125;
+    let mut text = String::new();
+    for _ in 0..depth {
+        text.push_str(r#"{"0":0,"a":"#);
+    }
+    text.push('[');
+    for n in 0..8000 {
+        if n > 0 {
+            text.push(',');
+        }
+        text.push_str(r#"{"1":0,"0":0}"#);
+    }
+    text.push(']');
+    text.push_str(&"}".repeat(depth));
+    assert_eq!(
+        super::restringify_within(text.as_bytes(), usize::MAX),
+        Err(super::Refusal::Invalid)
+    );
+    // A few levels of the same are fine.
+    let shallow =
+        r#"{"0":0,"a":{"0":0,"a":[{"1":0,"0":0}]}}"#.replace("{\"0\":0,\"a\":", "{\"a\":1,\"0\":");
+    assert!(super::restringify(shallow.as_bytes()).is_some());
+}
