@@ -166,6 +166,17 @@ fn bodies() -> Vec<Body> {
             "whitespace around small values",
             Box::new(move |size| fill(size, "[", " 1 ", ",", "]")),
         ),
+        (
+            "125 nested reordering objects around `[{\"1\":0,\"0\":0},…]`",
+            Box::new(move |size| {
+                let (open, close) = ("{\"0\":0,\"a\":".repeat(125), "}".repeat(125));
+                let inner = size.saturating_sub(open.len() + close.len());
+                let mut body = open.into_bytes();
+                body.extend(fill(inner, "[", "{\"1\":0,\"0\":0}", ",", "]"));
+                body.extend(close.into_bytes());
+                body
+            }),
+        ),
     ]
 }
 
