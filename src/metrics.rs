@@ -462,7 +462,10 @@ mod tests {
         let config = MetricsConfig::new(true, "My App/#1", "svc \"q\" \\ é");
         let doc = parse(&config, &obs("we\"ird\u{1}", Outcome::Enqueued));
         check_emf(&doc);
-        assert_eq!(doc["_aws"]["CloudWatchMetrics"][0]["Namespace"], "My App/#1");
+        assert_eq!(
+            doc["_aws"]["CloudWatchMetrics"][0]["Namespace"],
+            "My App/#1"
+        );
         assert_eq!(doc["service"], "svc \"q\" \\ é");
         assert_eq!(doc["source"], "we\"ird\u{1}");
     }
