@@ -5,12 +5,14 @@
 //! answers 200 only once SQS has confirmed them.
 
 pub mod config;
+pub mod dlq;
 pub mod error;
 pub mod handler;
 pub mod js_json;
 pub mod lambda_event;
 pub mod logging;
 pub mod message;
+pub mod metrics;
 pub mod network;
 pub mod publish;
 pub mod request;

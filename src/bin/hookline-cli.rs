@@ -1,6 +1,7 @@
 //! Developer tools around the receiver: `sign` plays a provider (prints
-//! headers, writes a Lambda event, or POSTs a signed request) and `consume`
-//! reads verified events back off the queue.
+//! headers, writes a Lambda event, or POSTs a signed request), `consume`
+//! reads verified events back off the queue, and `dlq` shows and redrives
+//! the dead-letter queue.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -31,6 +32,74 @@ enum Command {
     Consume(ConsumeArgs),
     /// (Re)write the sample events in events/ with real signatures and a fresh timestamp.
     Samples(SamplesArgs),
+    /// Inspect the dead-letter queue, and move its messages back.
+    #[command(subcommand)]
+    Dlq(DlqCommand),
+}
+
+#[derive(Subcommand)]
+enum DlqCommand {
+    /// Print parked messages as JSON lines (attributes, receive count, sent
+    /// time; bodies only with --bodies) without consuming them. Each peek
+    /// counts as a receive: ApproximateReceiveCount goes up by one. On a FIFO
+    /// queue SQS hides a message group while any of its messages is held, so
+    /// at most the first 10 messages of each group are shown.
+    Peek(PeekArgs),
+    /// Move parked messages back to their source queue, keeping body, message
+    /// attributes and FIFO group and deduplication ids. Without --max or
+    /// --dry-run, SQS's own move task does it (falling back to the loop
+    /// where it is unavailable); otherwise a receive/send/delete loop that
+    /// deletes a message only once the target has confirmed its copy.
+    Redrive(RedriveArgs),
+}
+
+#[derive(clap::Args)]
+struct PeekArgs {
+    /// The dead-letter queue URL.
+    #[arg(long, env = "DLQ_URL")]
+    queue_url: String,
+    /// Show at most this many messages.
+    #[arg(long, default_value_t = 10)]
+    max: usize,
+    /// Include message bodies (customer data: mind where the output goes).
+    #[arg(long)]
+    bodies: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Method {
+    /// The move task when it can do what is asked (no --max, no --dry-run), else the loop.
+    Auto,
+    /// SQS's StartMessageMoveTask only.
+    Task,
+    /// The receive/send/delete loop only.
+    Loop,
+}
+
+#[derive(clap::Args)]
+struct RedriveArgs {
+    /// The dead-letter queue URL.
+    #[arg(long, env = "DLQ_URL")]
+    queue_url: String,
+    /// Target queue URL; default: the one queue whose dead-letter queue this is
+    /// (the move task: each message's own source queue).
+    #[arg(long)]
+    to: Option<String>,
+    /// Move at most this many messages (loop only).
+    #[arg(long)]
+    max: Option<usize>,
+    /// List what would be moved; send and delete nothing (loop only; each
+    /// listed message's receive count goes up by one).
+    #[arg(long)]
+    dry_run: bool,
+    #[arg(long, value_enum, default_value_t = Method::Auto)]
+    method: Method,
+    /// Move task: messages per second (default: SQS's own pace).
+    #[arg(long)]
+    per_second: Option<i32>,
+    /// Move task: return once started instead of following its progress.
+    #[arg(long)]
+    no_wait: bool,
 }
 
 #[derive(clap::Args)]
@@ -99,6 +168,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .enable_all()
             .build()?
             .block_on(consume(args)),
+        Command::Dlq(command) => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?
+            .block_on(dlq(command))
+            .or_else(|error| {
+                // One readable line, not the error's Debug form.
+                eprintln!("error: {error}");
+                std::process::exit(1)
+            }),
     }
 }
 
@@ -357,6 +435,105 @@ async fn consume(args: ConsumeArgs) -> Result<(), Box<dyn std::error::Error>> {
                     .send()
                     .await?;
             }
+        }
+    }
+}
+
+async fn dlq(command: DlqCommand) -> Result<(), Box<dyn std::error::Error>> {
+    use hookline::dlq::{self, Progress, RedriveOptions};
+
+    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let client = aws_sdk_sqs::Client::new(&config);
+    match command {
+        DlqCommand::Peek(args) => {
+            let parked = dlq::peek(&client, &args.queue_url, args.max, args.bodies).await?;
+            for message in &parked {
+                println!("{}", serde_json::to_string(message)?);
+            }
+            let (visible, in_flight) = dlq::depth(&client, &args.queue_url).await?;
+            eprintln!(
+                "{} message(s) shown; the queue holds about {visible} visible and {in_flight} in flight",
+                parked.len()
+            );
+            Ok(())
+        }
+        DlqCommand::Redrive(args) => {
+            let loop_only = args.max.is_some() || args.dry_run;
+            if args.method == Method::Task && loop_only {
+                return Err("--max and --dry-run need --method loop (or auto)".into());
+            }
+            if args.method == Method::Task || (args.method == Method::Auto && !loop_only) {
+                match redrive_task(&client, &args).await {
+                    Ok(()) => return Ok(()),
+                    Err(error) if args.method == Method::Auto => {
+                        eprintln!(
+                            "move task unavailable ({error}); using the receive/send/delete loop"
+                        );
+                    }
+                    Err(error) => return Err(error),
+                }
+            }
+            let target = match &args.to {
+                Some(url) => url.clone(),
+                None => dlq::source_queue(&client, &args.queue_url).await?,
+            };
+            let verb = if args.dry_run { "would move" } else { "moved" };
+            eprintln!(
+                "{} {} -> {target}",
+                if args.dry_run { "dry run:" } else { "redrive:" },
+                args.queue_url
+            );
+            let options = RedriveOptions {
+                max: args.max,
+                dry_run: args.dry_run,
+            };
+            let (summary, result) = dlq::redrive_loop(&client, &args.queue_url, &client, &target, options, |step| match step {
+                Progress::Moved(m) | Progress::WouldMove(m) => println!("{}", serde_json::json!({verb: m.message_id, "body_size": m.body_size, "group_id": m.group_id})),
+                Progress::DeleteFailed(m, e) => eprintln!("{}: copied but not deleted ({e}); the next run sends it again", m.message_id),
+            })
+            .await;
+            eprintln!(
+                "{verb} {}, copied but not deleted {}, left on the queue after a failure {}",
+                summary.moved, summary.copied_not_deleted, summary.left
+            );
+            result.map_err(Into::into)
+        }
+    }
+}
+
+/// Starts SQS's move task and, unless told not to, follows it to the end.
+async fn redrive_task(
+    client: &aws_sdk_sqs::Client,
+    args: &RedriveArgs,
+) -> Result<(), Box<dyn std::error::Error>> {
+    use hookline::dlq;
+
+    let source = dlq::queue_arn(client, &args.queue_url).await?;
+    let destination = match &args.to {
+        Some(url) => Some(dlq::queue_arn(client, url).await?),
+        None => None,
+    };
+    let handle =
+        dlq::start_move_task(client, &source, destination.as_deref(), args.per_second).await?;
+    eprintln!("move task started: {handle}");
+    if args.no_wait {
+        return Ok(());
+    }
+    loop {
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+        let Some((status, moved, to_move, failure)) =
+            dlq::move_task_status(client, &source).await?
+        else {
+            continue;
+        };
+        let total = to_move.map_or("?".to_owned(), |n| n.to_string());
+        eprintln!("{status}: moved {moved} of {total}");
+        match status.as_str() {
+            "COMPLETED" => return Ok(()),
+            "FAILED" | "CANCELLED" => {
+                return Err(format!("move task {status}: {}", failure.unwrap_or_default()).into());
+            }
+            _ => {}
         }
     }
 }

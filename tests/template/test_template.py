@@ -65,6 +65,11 @@ METRICS = {
     "Handshakes", "ColdStart", "Latency", "BodySize",
 }
 METRIC_DIMENSIONS = {"service", "source", "reason"}
+# The dimension sets src/metrics.rs publishes: every metric under [service]
+# and [service, source]; Rejected also under [service, source, reason]. An
+# alarm or graph on any other combination would find no data.
+EMITTED_SETS = {frozenset({"service"}), frozenset({"service", "source"})}
+REJECTED_SETS = EMITTED_SETS | {frozenset({"service", "source", "reason"})}
 
 # Actions whose resource may never be "*" (nor any wildcard).
 GUARDED = ("sqs:", "secretsmanager:", "ssm:", "kms:")
@@ -653,6 +658,8 @@ class TemplateTest(unittest.TestCase):
                     if properties["Namespace"] == namespace:
                         self.assertIn(properties["MetricName"], METRICS, name)
                         self.assertLessEqual(set(dimensions), METRIC_DIMENSIONS, name)
+                        sets = REJECTED_SETS if properties["MetricName"] == "Rejected" else EMITTED_SETS
+                        self.assertIn(frozenset(dimensions), sets, name)
                         self.assertEqual(dimensions["service"], STACK, name)
                         if "source" in dimensions:
                             self.assertIn(dimensions["source"], source_names, name)
@@ -691,10 +698,17 @@ class TemplateTest(unittest.TestCase):
                             if isinstance(part, dict) and "expression" in part:
                                 for found in re.findall(r'MetricName="(\w+)"', part["expression"]):
                                     named.add(found)
+                                    # SEARCH('{Namespace,dim,...} ...') matches exactly that dimension set.
+                                    schema = re.search(r"\{[^,}]+,([^}]*)\}", part["expression"])
+                                    keys = frozenset(schema.group(1).split(","))
+                                    sets = REJECTED_SETS if found == "Rejected" else EMITTED_SETS
+                                    self.assertIn(keys, sets, part["expression"])
                                 self.assertIn(f'service="{STACK}"', part["expression"])
                         if isinstance(metric[0], str) and metric[0] == namespace:
                             named.add(metric[1])
                             self.assertEqual(metric[2:4], ["service", STACK])
+                            keys = frozenset(k for k in metric[2::2] if isinstance(k, str))
+                            self.assertIn(keys, REJECTED_SETS if metric[1] == "Rejected" else EMITTED_SETS)
                 self.assertLessEqual(named, METRICS)
                 self.assertLessEqual({"Enqueued", "Rejected", "QueueUnavailable", "KeysUnavailable", "Latency"}, named)
                 alarms = next(w for w in body["widgets"] if w["type"] == "alarm")["properties"]["alarms"]
