@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::message::MAX_MESSAGE_BYTES;
+use crate::metrics::MetricsConfig;
 use crate::network::AllowList;
 use crate::secret::{Secret, SecretRef, Secrets};
 use crate::verify::{DEFAULT_TOLERANCE, Scheme, Verifier};
@@ -81,6 +82,8 @@ pub struct Config {
     /// True when the sources came from `HOOKLINE_SOURCES`: requests are
     /// routed by path. A single-source deployment answers on every path.
     pub routed: bool,
+    /// Where the per-request metrics go, if anywhere.
+    pub metrics: MetricsConfig,
 }
 
 /// A configuration problem, naming the variable (and source and field) at fault.
@@ -157,6 +160,8 @@ impl Config {
 
     /// Reads through `lookup`, so tests need not touch the process environment.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<OsString>) -> Result<Self, ConfigError> {
+        let metrics =
+            MetricsConfig::from_lookup(&lookup).map_err(|(var, reason)| invalid(var, reason))?;
         let env = Env(lookup);
         let timeout = match env.text("SQS_TIMEOUT_MS")? {
             None => DEFAULT_SQS_TIMEOUT,
@@ -210,11 +215,13 @@ impl Config {
                 Ok(Self {
                     sources,
                     routed: true,
+                    metrics,
                 })
             }
             None => Ok(Self {
                 sources: vec![single_source(&env, timeout)?],
                 routed: false,
+                metrics,
             }),
         }
     }

@@ -1,6 +1,7 @@
 //! The receiver: request → source → (network, size, verify) → publish → reply.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use http::header::WWW_AUTHENTICATE;
@@ -10,6 +11,7 @@ use time::OffsetDateTime;
 use crate::config::{Config, QueueConfig};
 use crate::error::Failure;
 use crate::message::{Envelope, OutboundMessage};
+use crate::metrics::{self, MetricsConfig, Observation};
 use crate::network::AllowList;
 use crate::publish::{PublishError, Publisher};
 use crate::request::{Reply, Request};
@@ -50,6 +52,9 @@ pub struct Receiver<P> {
     /// Source index by name; `None` when one source answers every path.
     routes: Option<HashMap<Box<str>, usize>>,
     publisher: P,
+    metrics: MetricsConfig,
+    /// Cleared by the first request this instance answers.
+    cold: AtomicBool,
 }
 
 /// The `source` log and metrics label of a request that matched none.
@@ -83,6 +88,8 @@ impl<P: Publisher> Receiver<P> {
             sources,
             routes,
             publisher,
+            metrics: config.metrics,
+            cold: AtomicBool::new(true),
         }
     }
 
@@ -106,7 +113,7 @@ impl<P: Publisher> Receiver<P> {
         let label = source.map_or(UNKNOWN_SOURCE, |source| source.name.as_str());
         let challenge = source.and_then(|source| source.scheme.challenge());
         let reply = reply(&outcome, challenge);
-        record(label, &outcome, reply.status, body_size, started);
+        self.record(label, &outcome, reply.status, body_size, started);
         reply
     }
 
@@ -114,8 +121,35 @@ impl<P: Publisher> Receiver<P> {
     pub fn malformed(&self) -> Reply {
         let outcome = Outcome::Failed(Failure::MalformedEvent);
         let reply = reply(&outcome, None);
-        record(NO_SOURCE, &outcome, reply.status, 0, Instant::now());
+        self.record(NO_SOURCE, &outcome, reply.status, 0, Instant::now());
         reply
+    }
+
+    /// The one log line and metrics document of a request, whatever its outcome.
+    fn record(
+        &self,
+        source: &str,
+        outcome: &Outcome,
+        status: StatusCode,
+        body_size: usize,
+        started: Instant,
+    ) {
+        let latency = started.elapsed();
+        log(source, outcome, status, body_size, latency);
+        let outcome = match outcome {
+            Outcome::Enqueued { .. } => metrics::Outcome::Enqueued,
+            Outcome::Handshake(_) => metrics::Outcome::Handshake,
+            Outcome::Failed(Failure::QueueUnavailable(_)) => metrics::Outcome::QueueUnavailable,
+            Outcome::Failed(Failure::KeysUnavailable) => metrics::Outcome::KeysUnavailable,
+            Outcome::Failed(failure) => metrics::Outcome::Rejected(failure.reason()),
+        };
+        self.metrics.emit(&Observation {
+            source,
+            outcome,
+            latency,
+            body_size,
+            cold_start: self.cold.swap(false, Ordering::Relaxed),
+        });
     }
 
     /// The source a path names; the only one when requests are not routed.
@@ -202,9 +236,9 @@ async fn within(
 }
 
 /// The one log line of a request, whatever its outcome.
-fn record(source: &str, outcome: &Outcome, status: StatusCode, body_size: usize, started: Instant) {
+fn log(source: &str, outcome: &Outcome, status: StatusCode, body_size: usize, latency: Duration) {
     let status = status.as_u16();
-    let latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+    let latency_us = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
     match outcome {
         Outcome::Enqueued {
             event_id,

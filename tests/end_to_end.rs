@@ -465,4 +465,34 @@ fn three_sources_in_one_process_on_two_queues() {
     for message in on_events.iter().chain(&on_fifo) {
         assert_eq!(message.body(), Some(std::str::from_utf8(body).unwrap()));
     }
+    // One EMF document per request on stdout, by source and outcome.
+    let logs = function.logs_with("\"_aws\"");
+    let documents: Vec<serde_json::Value> = logs
+        .lines()
+        .filter(|line| line.starts_with("{\"_aws\""))
+        .map(|line| serde_json::from_str(line).expect("an EMF line is JSON"))
+        .collect();
+    assert_eq!(documents.len(), 36, "nine requests in each of four shapes");
+    let count = |source: &str, metric: &str| {
+        documents
+            .iter()
+            .filter(|d| d["source"] == source)
+            .map(|d| d[metric].as_f64().unwrap_or(0.0))
+            .sum::<f64>()
+    };
+    assert_eq!(count("billing", "Enqueued"), 4.0);
+    assert_eq!(
+        count("billing", "Rejected"),
+        8.0,
+        "413 and 400 in each shape"
+    );
+    assert_eq!(count("actigraph", "Rejected"), 4.0, "403 in each shape");
+    assert_eq!(count("unknown", "Rejected"), 4.0, "404 in each shape");
+    assert_eq!(count("bracken", "Requests"), 12.0);
+    assert!(documents.iter().any(|d| d["reason"] == "forbidden_network"));
+    assert_eq!(
+        documents.iter().filter(|d| d["ColdStart"] == 1).count(),
+        1,
+        "one cold start"
+    );
 }
