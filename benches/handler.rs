@@ -117,7 +117,8 @@ fn request_cost(c: &mut Criterion) {
 }
 
 /// Picking the source: Standard Webhooks at `/webhooks/<name>` in a
-/// deployment of 1 and of 50 sources (the one asked for configured last).
+/// deployment of 1 and of 50 sources (the one asked for configured last);
+/// and one source with its metrics document off, to show what it costs.
 fn routing_cost(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
@@ -125,7 +126,7 @@ fn routing_cost(c: &mut Criterion) {
     let now = UNIX_EPOCH + Duration::from_secs(NOW as u64);
     let scheme = Scheme::StandardWebhooks;
     let mut group = c.benchmark_group("sources/4KiB");
-    for count in [1usize, 50] {
+    for (count, metrics) in [(1usize, true), (50, true), (1, false)] {
         let sources: Vec<serde_json::Value> = (0..count)
             .map(|n| {
                 serde_json::json!({
@@ -140,6 +141,7 @@ fn routing_cost(c: &mut Criterion) {
         let config = Config::from_lookup(|var| match var {
             "HOOKLINE_SOURCES" => Some(document.clone().into()),
             "SECRET" => Some(sample_secret(scheme).into()),
+            "METRICS" if !metrics => Some("off".into()),
             "QUEUE_URL" => Some("https://sqs.us-east-1.amazonaws.com/123456789012/q".into()),
             _ => None,
         })
@@ -173,7 +175,12 @@ fn routing_cost(c: &mut Criterion) {
         )))
         .unwrap();
         assert_eq!(answer["statusCode"], 200, "{count} sources");
-        group.bench_function(format!("{count}-sources"), |b| {
+        let name = match (count, metrics) {
+            (1, true) => "1-source".to_owned(),
+            (1, false) => "1-source-metrics-off".to_owned(),
+            _ => format!("{count}-sources"),
+        };
+        group.bench_function(name, |b| {
             b.iter(|| {
                 let raw = runtime_reads(black_box(payload.as_bytes()));
                 let response = runtime.block_on(respond_at(
