@@ -5,7 +5,7 @@
 #![recursion_limit = "256"]
 
 use hookline::lambda_event;
-use hookline::sqs::{self, SqsPublisher};
+use hookline::sqs::SqsPublisher;
 use hookline::{Config, Receiver};
 use lambda_runtime::{LambdaEvent, service_fn};
 
@@ -24,8 +24,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         tracing::error!(error = %error, "configuration error");
         eprintln!("hookline: configuration error: {error}");
     })?;
-    let client = sqs::client(&config.queue).await;
-    let publisher = SqsPublisher::new(client, config.queue.url.clone());
+    // Built on another thread while the runtime starts and polls; the first
+    // request waits for it (src/aws.rs).
+    let publisher = SqsPublisher::start(&config.queue);
     let receiver: &'static Receiver<SqsPublisher> =
         Box::leak(Box::new(Receiver::new(config, publisher)));
     lambda_runtime::run(service_fn(
