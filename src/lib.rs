@@ -4,6 +4,7 @@
 //! on the exact bytes received, then puts verified JSON events on SQS and
 //! answers 200 only once SQS has confirmed them.
 
+pub mod aws;
 pub mod config;
 pub mod dlq;
 pub mod error;

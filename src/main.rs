@@ -5,7 +5,7 @@
 #![recursion_limit = "256"]
 
 use hookline::lambda_event;
-use hookline::sqs::{self, SqsPublisher};
+use hookline::sqs::SqsPublisher;
 use hookline::{Config, Receiver};
 use lambda_runtime::{LambdaEvent, service_fn};
 
@@ -24,10 +24,11 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         tracing::error!(error = %error, "configuration error");
         eprintln!("hookline: configuration error: {error}");
     })?;
-    // Every source's queue is reached through one client: the first
-    // source's queue names the region when the environment does not.
-    let client = sqs::client(&config.sources[0].queue).await;
-    let publisher = SqsPublisher::new(client);
+    // Built on another thread while the runtime starts and polls; the first
+    // request waits for it (src/aws.rs). Every source's queue is reached
+    // through one client: the first source's queue names the region when
+    // the environment does not.
+    let publisher = SqsPublisher::start(&config.sources[0].queue);
     let receiver: &'static Receiver<SqsPublisher> =
         Box::leak(Box::new(Receiver::new(config, publisher)));
     lambda_runtime::run(service_fn(

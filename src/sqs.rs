@@ -2,46 +2,24 @@
 //! explicit timeouts and retries so a sick queue costs a bounded wait.
 
 use std::collections::HashMap;
-use std::time::Duration;
+use std::sync::Arc;
 
-use aws_config::BehaviorVersion;
-use aws_config::retry::RetryConfig;
-use aws_config::timeout::TimeoutConfig;
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sqs::types::MessageAttributeValue;
 
+use crate::aws::Background;
 use crate::config::QueueConfig;
 use crate::message::OutboundMessage;
 use crate::publish::{PublishError, Publisher};
 
-/// Builds the SQS client once, at cold start. Makes no network call: the
+/// Builds the SQS client once, at cold start, on the shared SDK
+/// configuration ([`crate::aws::sdk_config`]). Makes no network call: the
 /// region comes from the environment (always set on Lambda) or the queue URL,
 /// and credentials are resolved on first use.
 pub async fn client(queue: &QueueConfig) -> Client {
-    let attempt = (queue.timeout / 2).max(Duration::from_millis(100));
-    let timeouts = TimeoutConfig::builder()
-        .connect_timeout(attempt.min(Duration::from_secs(1)))
-        .operation_attempt_timeout(attempt)
-        .operation_timeout(queue.timeout)
-        .build();
-    let retries = RetryConfig::standard()
-        .with_max_attempts(3)
-        .with_initial_backoff(Duration::from_millis(50))
-        .with_max_backoff(Duration::from_millis(500));
-    let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .timeout_config(timeouts)
-        .retry_config(retries);
-    let region_in_env = ["AWS_REGION", "AWS_DEFAULT_REGION"]
-        .iter()
-        .any(|var| std::env::var_os(var).is_some_and(|v| !v.is_empty()));
-    if !region_in_env {
-        // Without this the default chain would ask the instance metadata service.
-        loader = loader.region(aws_config::Region::new(
-            region_from_url(&queue.url).to_owned(),
-        ));
-    }
-    Client::new(&loader.load().await)
+    let config = crate::aws::sdk_config(queue.timeout, Some(region_from_url(&queue.url))).await;
+    Client::new(&config)
 }
 
 /// `sqs.<region>.amazonaws.com` names its region; anything else falls back to us-east-1.
@@ -57,13 +35,26 @@ fn region_from_url(url: &str) -> &str {
 /// Publishes each message to its source's queue.
 #[derive(Debug, Clone)]
 pub struct SqsPublisher {
-    client: Client,
+    client: Arc<Background<Client>>,
 }
 
 impl SqsPublisher {
     /// Wraps a client built by [`client`].
     pub fn new(client: Client) -> Self {
-        Self { client }
+        Self {
+            client: Arc::new(Background::ready(client)),
+        }
+    }
+
+    /// Starts building the client (as [`client`] does) on a blocking thread
+    /// and returns at once: the first publish waits for it. At cold start this
+    /// lets the SDK's setup overlap the runtime's start and first poll.
+    pub fn start(queue: &QueueConfig) -> Self {
+        let runtime = tokio::runtime::Handle::current();
+        let owned = queue.clone();
+        Self {
+            client: Arc::new(Background::start(move || runtime.block_on(client(&owned)))),
+        }
     }
 }
 
@@ -71,6 +62,8 @@ impl Publisher for SqsPublisher {
     async fn publish(&self, message: OutboundMessage) -> Result<String, PublishError> {
         let output = self
             .client
+            .get()
+            .await
             .send_message()
             .queue_url(&*message.queue_url)
             .set_message_attributes(Some(message_attributes(message.attributes)?))

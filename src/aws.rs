@@ -1,0 +1,141 @@
+//! The AWS SDK configuration every client shares (SQS, and the secret
+//! stores): built without touching the network, with explicit timeouts and
+//! retries so a sick service costs a bounded wait, and with compiled-in root
+//! certificates so that a cold start does not read and parse the system's
+//! trust store. [`Background`] builds a client off the runtime's thread, so
+//! that work overlaps the runtime's start and first poll.
+
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_smithy_http_client::tls::rustls_provider::CryptoMode;
+use aws_smithy_http_client::tls::{Provider, TlsContext, TrustStore};
+use tokio::sync::{Mutex, OnceCell};
+use tokio::task::JoinHandle;
+
+/// The shared configuration: each call to a service gets `timeout` in all
+/// (two attempts of half of it, connecting within a second), up to three
+/// attempts with short backoff. The region comes from `AWS_REGION` (always
+/// set on Lambda), else `region_hint` (e.g. the queue URL's), else us-east-1;
+/// without one the default chain would ask the instance metadata service.
+/// Credentials are resolved on first use.
+pub async fn sdk_config(timeout: Duration, region_hint: Option<&str>) -> SdkConfig {
+    let attempt = (timeout / 2).max(Duration::from_millis(100));
+    let timeouts = TimeoutConfig::builder()
+        .connect_timeout(attempt.min(Duration::from_secs(1)))
+        .operation_attempt_timeout(attempt)
+        .operation_timeout(timeout)
+        .build();
+    let retries = RetryConfig::standard()
+        .with_max_attempts(3)
+        .with_initial_backoff(Duration::from_millis(50))
+        .with_max_backoff(Duration::from_millis(500));
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .timeout_config(timeouts)
+        .retry_config(retries)
+        .http_client(https_client());
+    let region_in_env = ["AWS_REGION", "AWS_DEFAULT_REGION"]
+        .iter()
+        .any(|var| std::env::var_os(var).is_some_and(|v| !v.is_empty()));
+    if !region_in_env {
+        loader = loader.region(Region::new(region_hint.unwrap_or("us-east-1").to_owned()));
+    }
+    loader.load().await
+}
+
+/// The HTTPS client every SDK client built from [`sdk_config`] shares (one
+/// connection pool per set of connector settings). It trusts Mozilla's root
+/// certificates as compiled into the binary (`webpki-root-certs`): reading
+/// the system's trust store (`/etc/ssl/certs`, Amazon Linux's bundle alike)
+/// and parsing each certificate in it was most of hookline's cold start.
+/// The trade-off: a root added to or withdrawn from Mozilla's list reaches
+/// hookline with a rebuild (`cargo update -p webpki-root-certs`), not with
+/// Lambda's OS image. An operator whose endpoints need a private CA (a
+/// TLS-inspecting proxy, a private endpoint) points `SSL_CERT_FILE` or
+/// `SSL_CERT_DIR` at it, as before: then the system store is read as well.
+fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    let private_ca = ["SSL_CERT_FILE", "SSL_CERT_DIR"]
+        .iter()
+        .any(|var| std::env::var_os(var).is_some_and(|v| !v.is_empty()));
+    let mut roots = TrustStore::empty().with_native_roots(private_ca);
+    for cert in webpki_root_certs::TLS_SERVER_ROOT_CERTS {
+        // The SDK takes PEM only.
+        roots.add_pem_certificate(pem::encode(&pem::Pem::new("CERTIFICATE", cert.as_ref())));
+    }
+    let tls = TlsContext::builder()
+        .with_trust_store(roots)
+        .build()
+        .expect("a TLS context with a trust store builds");
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
+        .tls_context(tls)
+        .build_https()
+}
+
+/// A value built on a blocking thread from cold start and awaited where it is
+/// first needed, so that building it overlaps the runtime's own start and its
+/// first poll for an event instead of preceding them.
+#[derive(Debug)]
+pub struct Background<T> {
+    value: OnceCell<T>,
+    building: Mutex<Option<JoinHandle<T>>>,
+}
+
+impl<T: Send + 'static> Background<T> {
+    /// Starts `build` on the runtime's blocking pool (must be called inside
+    /// the runtime).
+    pub fn start(build: impl FnOnce() -> T + Send + 'static) -> Self {
+        Self {
+            value: OnceCell::new(),
+            building: Mutex::new(Some(tokio::task::spawn_blocking(build))),
+        }
+    }
+
+    /// A value already built.
+    pub fn ready(value: T) -> Self {
+        Self {
+            value: OnceCell::new_with(Some(value)),
+            building: Mutex::new(None),
+        }
+    }
+
+    /// The value, waiting for its build if it is still under way. A caller
+    /// that gives up waiting leaves the build running for the next one.
+    pub async fn get(&self) -> &T {
+        self.value
+            .get_or_init(|| async {
+                let mut building = self.building.lock().await;
+                let handle = building
+                    .as_mut()
+                    .expect("the build did not complete: it panicked earlier");
+                let built = handle.await;
+                *building = None;
+                built.unwrap_or_else(|error| std::panic::resume_unwind(error.into_panic()))
+            })
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Background;
+
+    #[tokio::test]
+    async fn a_background_value_is_built_once_and_shared() {
+        let value = Background::start(|| 7);
+        assert_eq!(*value.get().await, 7);
+        assert_eq!(*value.get().await, 7);
+        assert_eq!(*Background::ready(3).get().await, 3);
+    }
+
+    #[tokio::test]
+    async fn sdk_clients_build_with_the_compiled_in_roots() {
+        assert!(webpki_root_certs::TLS_SERVER_ROOT_CERTS.len() > 100);
+        let config = super::sdk_config(std::time::Duration::from_secs(1), Some("eu-west-1")).await;
+        // Constructing a client builds its TLS connector, parsing every root
+        // (the SDK panics on one it cannot parse).
+        let _client = aws_sdk_sqs::Client::new(&config);
+    }
+}
