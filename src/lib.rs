@@ -14,6 +14,7 @@ pub mod message;
 pub mod publish;
 pub mod sample_event;
 pub mod secret;
+pub mod secret_store;
 pub mod sign;
 pub mod sqs;
 pub mod verify;
