@@ -21,6 +21,7 @@ pub mod route;
 #[cfg(feature = "samples")]
 pub mod sample_event;
 pub mod secret;
+pub mod secret_store;
 pub mod sign;
 pub mod sqs;
 pub mod verify;

@@ -1,0 +1,738 @@
+//! The secret cache: every reference is fetched in the background from init
+//! on, served from memory, refreshed after a TTL while the last good value
+//! keeps being served, and fetched again early (rate-limited) when a
+//! signature matched none of the cached values, so a rotation is seen within
+//! seconds.
+
+use std::ffi::OsString;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+use super::{FetchError, FetchErrorKind, SecretSource, StoreRef};
+use crate::secret::Secret;
+
+/// `SECRETS_TTL_SECONDS` when unset.
+pub const DEFAULT_TTL: Duration = Duration::from_secs(300);
+/// `SECRETS_WAIT_MS` when unset.
+pub const DEFAULT_WAIT: Duration = Duration::from_millis(2000);
+
+/// How the cache fetches and refreshes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// Age after which a value is refreshed in the background (`SECRETS_TTL_SECONDS`).
+    pub ttl: Duration,
+    /// How long a request waits for a first value (`SECRETS_WAIT_MS`); the
+    /// cache does not use it itself, the caller passes it to [`SecretCache::get`].
+    pub wait: Duration,
+    /// At most one refetch per reference in this interval after a signature
+    /// mismatch, and only of a value at least this old.
+    pub mismatch_interval: Duration,
+    /// First delay before retrying a failed fetch; doubled up to `retry_max`.
+    pub retry_initial: Duration,
+    /// Longest delay between retries.
+    pub retry_max: Duration,
+    /// Bound on one fetch, whatever the source does (the AWS adapter has
+    /// tighter timeouts of its own).
+    pub fetch_timeout: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            ttl: DEFAULT_TTL,
+            wait: DEFAULT_WAIT,
+            mismatch_interval: Duration::from_secs(60),
+            retry_initial: Duration::from_millis(100),
+            retry_max: Duration::from_secs(5),
+            fetch_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Reads `SECRETS_TTL_SECONDS` (1 to 86400) and `SECRETS_WAIT_MS` (0 to
+/// 25000) through `lookup`; an error names the variable and what is wrong.
+pub fn settings_from_env(
+    lookup: impl Fn(&str) -> Option<OsString>,
+) -> Result<Settings, (&'static str, String)> {
+    let number =
+        |var: &'static str, range: std::ops::RangeInclusive<u64>, what: &str| match lookup(var)
+            .filter(|v| !v.is_empty())
+        {
+            None => Ok(None),
+            Some(value) => value
+                .to_str()
+                .and_then(|text| text.parse::<u64>().ok())
+                .filter(|n| range.contains(n))
+                .map(Some)
+                .ok_or_else(|| {
+                    (
+                        var,
+                        format!("expected {what} from {} to {}", range.start(), range.end()),
+                    )
+                }),
+        };
+    let mut settings = Settings::default();
+    if let Some(secs) = number("SECRETS_TTL_SECONDS", 1..=86_400, "whole seconds")? {
+        settings.ttl = Duration::from_secs(secs);
+    }
+    if let Some(ms) = number("SECRETS_WAIT_MS", 0..=25_000, "milliseconds")? {
+        settings.wait = Duration::from_millis(ms);
+    }
+    Ok(settings)
+}
+
+/// The values a reference holds, newest first.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Entry {
+    /// Never empty, no value repeated.
+    pub values: Vec<Secret>,
+    /// Changes whenever `values` change (per reference, from 1), so keys
+    /// derived from them need rebuilding only then.
+    pub generation: u64,
+}
+
+/// No value yet for a reference after waiting as long as allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unavailable {
+    /// How the last fetch failed; `None` when it is still running.
+    pub last_error: Option<FetchErrorKind>,
+}
+
+impl std::fmt::Display for Unavailable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.last_error {
+            Some(kind) => write!(f, "secret unavailable: {kind}"),
+            None => f.write_str("secret unavailable: still fetching"),
+        }
+    }
+}
+
+impl std::error::Error for Unavailable {}
+
+/// Secrets for a fixed list of references, fetched through `S`.
+pub struct SecretCache<S: SecretSource> {
+    source: S,
+    settings: Settings,
+    /// The references as given, by index.
+    refs: Vec<StoreRef>,
+    /// Index → slot: a reference given twice is fetched once.
+    slot_of: Vec<usize>,
+    slots: Vec<Slot>,
+}
+
+struct Slot {
+    reference: StoreRef,
+    state: Mutex<State>,
+    /// Counts finished fetches, to wake requests waiting for one.
+    finished: watch::Sender<u64>,
+}
+
+#[derive(Default)]
+struct State {
+    entry: Option<Arc<Entry>>,
+    in_flight: bool,
+    /// When the last fetch started, whatever its outcome.
+    last_attempt: Option<Instant>,
+    /// No background refresh before this (TTL after a success, backoff after a failure).
+    next_refresh: Option<Instant>,
+    backoff: Duration,
+    retry_scheduled: bool,
+    last_error: Option<FetchErrorKind>,
+    last_failure_logged: Option<Instant>,
+    generation: u64,
+}
+
+impl<S: SecretSource> SecretCache<S> {
+    /// A cache for `refs`, fetching nothing until [`start`](Self::start).
+    pub fn new(source: S, refs: Vec<StoreRef>, settings: Settings) -> Self {
+        let mut slots: Vec<Slot> = Vec::new();
+        let slot_of = refs
+            .iter()
+            .map(|r| match slots.iter().position(|s| &s.reference == r) {
+                Some(i) => i,
+                None => {
+                    slots.push(Slot {
+                        reference: r.clone(),
+                        state: Mutex::new(State {
+                            backoff: settings.retry_initial,
+                            ..State::default()
+                        }),
+                        finished: watch::Sender::new(0),
+                    });
+                    slots.len() - 1
+                }
+            })
+            .collect();
+        Self {
+            source,
+            settings,
+            refs,
+            slot_of,
+            slots,
+        }
+    }
+
+    /// The settings given at construction.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Reference `r` as given at construction, for log lines.
+    pub fn reference(&self, r: usize) -> &StoreRef {
+        &self.refs[r]
+    }
+
+    /// The source fetched through.
+    pub fn source(&self) -> &S {
+        &self.source
+    }
+
+    /// Starts fetching every reference in the background; returns at once.
+    /// Call it from within the tokio runtime, at init.
+    pub fn start(self: &Arc<Self>) {
+        for slot in 0..self.slots.len() {
+            let mut state = self.lock(slot);
+            if state.entry.is_none() && !state.in_flight {
+                self.spawn_fetch(slot, &mut state);
+            }
+        }
+    }
+
+    /// The values of reference `r`. Once a value exists it is returned at
+    /// once, even past its TTL (a refresh then starts in the background);
+    /// before that, waits up to `wait` for a fetch to bring one, and gives
+    /// up early when one fails for a reason retrying will not fix.
+    pub async fn get(
+        self: &Arc<Self>,
+        r: usize,
+        wait: Duration,
+    ) -> Result<Arc<Entry>, Unavailable> {
+        let slot = self.slot_of[r];
+        let deadline = Instant::now() + wait;
+        let mut finished = self.slots[slot].finished.subscribe();
+        let mut waited = false;
+        loop {
+            {
+                let mut state = self.lock(slot);
+                let now = Instant::now();
+                if let Some(entry) = state.entry.clone() {
+                    if !state.in_flight && state.next_refresh.is_none_or(|at| now >= at) {
+                        self.spawn_fetch(slot, &mut state);
+                    }
+                    return Ok(entry);
+                }
+                if waited && state.last_error.is_some_and(FetchErrorKind::is_permanent) {
+                    return Err(Unavailable {
+                        last_error: state.last_error,
+                    });
+                }
+                // A request may start a fetch while none runs, though not
+                // more often than the first retry delay.
+                if !state.in_flight
+                    && state
+                        .last_attempt
+                        .is_none_or(|at| now - at >= self.settings.retry_initial)
+                {
+                    self.spawn_fetch(slot, &mut state);
+                }
+            }
+            if tokio::time::timeout_at(deadline, finished.changed())
+                .await
+                .is_err()
+            {
+                return Err(Unavailable {
+                    last_error: self.lock(slot).last_error,
+                });
+            }
+            waited = true;
+        }
+    }
+
+    /// A signature matched none of reference `r`'s values: fetch it again if
+    /// its value is older than the mismatch interval and no fetch of it
+    /// started within that interval, so traffic cannot raise the rate.
+    /// Returns whether a fetch started.
+    pub fn mismatch(self: &Arc<Self>, r: usize) -> bool {
+        let slot = self.slot_of[r];
+        let mut state = self.lock(slot);
+        let interval = self.settings.mismatch_interval;
+        let now = Instant::now();
+        if state.entry.is_none()
+            || state.in_flight
+            || state.last_attempt.is_some_and(|at| now - at < interval)
+        {
+            return false;
+        }
+        self.spawn_fetch(slot, &mut state);
+        true
+    }
+
+    /// [`mismatch`](Self::mismatch), then waits up to `wait` for the running
+    /// fetch, if any, to finish. Returns the entry if its generation is no
+    /// longer `seen_generation` (the one that failed to verify), else `None`.
+    pub async fn refetch_after_mismatch(
+        self: &Arc<Self>,
+        r: usize,
+        seen_generation: u64,
+        wait: Duration,
+    ) -> Option<Arc<Entry>> {
+        let slot = self.slot_of[r];
+        let deadline = Instant::now() + wait;
+        let mut finished = self.slots[slot].finished.subscribe();
+        self.mismatch(r);
+        loop {
+            {
+                let state = self.lock(slot);
+                if let Some(entry) = &state.entry
+                    && entry.generation != seen_generation
+                {
+                    return Some(entry.clone());
+                }
+                if !state.in_flight {
+                    return None;
+                }
+            }
+            tokio::time::timeout_at(deadline, finished.changed())
+                .await
+                .ok()?
+                .ok()?;
+        }
+    }
+
+    fn lock(&self, slot: usize) -> MutexGuard<'_, State> {
+        // A panic while holding the lock cannot leave the state inconsistent
+        // in a way that matters more than stopping would.
+        self.slots[slot]
+            .state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn spawn_fetch(self: &Arc<Self>, slot: usize, state: &mut State) {
+        state.in_flight = true;
+        state.last_attempt = Some(Instant::now());
+        let this = self.clone();
+        tokio::spawn(async move {
+            let reference = &this.slots[slot].reference;
+            tracing::debug!(reference = %reference, "fetching secret");
+            let result =
+                tokio::time::timeout(this.settings.fetch_timeout, this.source.fetch(reference))
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(FetchError::new(
+                            FetchErrorKind::Timeout,
+                            "the fetch did not finish in time",
+                        ))
+                    });
+            this.finish(slot, result);
+        });
+    }
+
+    fn finish(self: &Arc<Self>, slot: usize, result: Result<Vec<Secret>, FetchError>) {
+        let reference = &self.slots[slot].reference;
+        let result = result.and_then(|values| {
+            let mut unique: Vec<Secret> = Vec::with_capacity(values.len());
+            for value in values {
+                if !value.expose().is_empty() && !unique.contains(&value) {
+                    unique.push(value);
+                }
+            }
+            if unique.is_empty() {
+                Err(FetchError::new(
+                    FetchErrorKind::InvalidValue,
+                    "the store returned no value",
+                ))
+            } else {
+                Ok(unique)
+            }
+        });
+        let mut state = self.lock(slot);
+        let now = Instant::now();
+        state.in_flight = false;
+        match result {
+            Ok(values) => {
+                let changed = state.entry.as_ref().is_none_or(|e| e.values != values);
+                if changed {
+                    state.generation += 1;
+                    tracing::info!(
+                        reference = %reference,
+                        values = values.len(),
+                        generation = state.generation,
+                        "secret loaded"
+                    );
+                    state.entry = Some(Arc::new(Entry {
+                        values,
+                        generation: state.generation,
+                    }));
+                } else {
+                    tracing::debug!(reference = %reference, "secret unchanged");
+                }
+                if state.last_error.take().is_some() && state.last_failure_logged.is_some() {
+                    tracing::info!(reference = %reference, "secret store reachable again");
+                }
+                state.last_failure_logged = None;
+                state.next_refresh = Some(now + self.settings.ttl);
+                state.backoff = self.settings.retry_initial;
+            }
+            Err(error) => {
+                state.last_error = Some(error.kind());
+                if state
+                    .last_failure_logged
+                    .is_none_or(|at| now - at >= self.settings.ttl)
+                {
+                    state.last_failure_logged = Some(now);
+                    tracing::warn!(
+                        reference = %reference,
+                        kind = error.kind().as_str(),
+                        error = %error,
+                        serving = if state.entry.is_some() { "last good value" } else { "nothing yet" },
+                        "secret fetch failed"
+                    );
+                }
+                let delay = state.backoff;
+                state.next_refresh = Some(now + delay);
+                state.backoff = (delay * 2).min(self.settings.retry_max);
+                // Until a first value exists, retry on a timer: no request
+                // has to come for an outage at cold start to heal.
+                if state.entry.is_none() && !state.retry_scheduled {
+                    state.retry_scheduled = true;
+                    let this = self.clone();
+                    tokio::spawn(async move {
+                        tokio::time::sleep(delay).await;
+                        let mut state = this.lock(slot);
+                        state.retry_scheduled = false;
+                        if state.entry.is_none() && !state.in_flight {
+                            this.spawn_fetch(slot, &mut state);
+                        }
+                    });
+                }
+            }
+        }
+        drop(state);
+        self.slots[slot].finished.send_modify(|n| *n += 1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// A store whose answer, latency and call count the test controls.
+    struct Fake {
+        calls: AtomicUsize,
+        answer: Mutex<Result<Vec<&'static str>, FetchErrorKind>>,
+        delay: Mutex<Duration>,
+    }
+
+    impl Fake {
+        fn new(answer: Result<Vec<&'static str>, FetchErrorKind>) -> Self {
+            Self {
+                calls: AtomicUsize::new(0),
+                answer: Mutex::new(answer),
+                delay: Mutex::new(Duration::ZERO),
+            }
+        }
+    }
+
+    impl SecretSource for Fake {
+        async fn fetch(&self, _r: &StoreRef) -> Result<Vec<Secret>, FetchError> {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            let delay = *self.delay.lock().unwrap();
+            tokio::time::sleep(delay).await;
+            match &*self.answer.lock().unwrap() {
+                Ok(values) => Ok(values.iter().map(|v| Secret::new(*v)).collect()),
+                Err(kind) => Err(FetchError::new(*kind, "fake failure")),
+            }
+        }
+    }
+
+    fn reference(name: &str) -> StoreRef {
+        StoreRef::Ssm { name: name.into() }
+    }
+
+    fn cache(answer: Result<Vec<&'static str>, FetchErrorKind>) -> Arc<SecretCache<Fake>> {
+        Arc::new(SecretCache::new(
+            Fake::new(answer),
+            vec![reference("/a")],
+            Settings::default(),
+        ))
+    }
+
+    fn calls(cache: &SecretCache<Fake>) -> usize {
+        cache.source().calls.load(Ordering::SeqCst)
+    }
+
+    fn set(cache: &SecretCache<Fake>, answer: Result<Vec<&'static str>, FetchErrorKind>) {
+        *cache.source().answer.lock().unwrap() = answer;
+    }
+
+    fn values(entry: &Entry) -> Vec<&[u8]> {
+        entry.values.iter().map(Secret::expose).collect()
+    }
+
+    const WAIT: Duration = Duration::from_secs(2);
+
+    #[tokio::test(start_paused = true)]
+    async fn start_fetches_each_reference_once_and_get_waits_for_it() {
+        let cache = Arc::new(SecretCache::new(
+            Fake::new(Ok(vec!["one", "one", "", "two"])),
+            vec![reference("/a"), reference("/b"), reference("/a")],
+            Settings::default(),
+        ));
+        *cache.source().delay.lock().unwrap() = Duration::from_millis(300);
+        cache.start();
+        let started = Instant::now();
+        let entry = cache.get(2, WAIT).await.unwrap();
+        assert_eq!(started.elapsed(), Duration::from_millis(300));
+        assert_eq!(values(&entry), [b"one".as_slice(), b"two"], "deduplicated");
+        assert_eq!(entry.generation, 1);
+        assert!(Arc::ptr_eq(&entry, &cache.get(0, WAIT).await.unwrap()));
+        cache.get(1, WAIT).await.unwrap();
+        assert_eq!(calls(&cache), 2, "/a once, /b once");
+        assert_eq!(cache.reference(1).to_string(), "ssm:/b");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_request_without_start_triggers_the_fetch() {
+        let cache = cache(Ok(vec!["v"]));
+        assert_eq!(values(&cache.get(0, WAIT).await.unwrap()), [b"v"]);
+        assert_eq!(calls(&cache), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn cold_start_outage_is_unavailable_within_the_wait_then_heals_by_itself() {
+        let cache = cache(Err(FetchErrorKind::Unreachable));
+        cache.start();
+        let started = Instant::now();
+        let error = cache.get(0, Duration::from_millis(500)).await.unwrap_err();
+        assert_eq!(started.elapsed(), Duration::from_millis(500));
+        assert_eq!(error.last_error, Some(FetchErrorKind::Unreachable));
+        // Retries at 0, 100, 300 (100+200) ms: three by 500 ms, backoff doubling.
+        assert_eq!(calls(&cache), 3);
+        tokio::time::sleep(Duration::from_secs(20)).await;
+        // Then every 5 s at most: 0.1+0.2+0.4+0.8+1.6+3.2 = 6.3 s, then 5 s steps.
+        let n = calls(&cache);
+        assert!((8..=10).contains(&n), "{n} calls");
+        set(&cache, Ok(vec!["back"]));
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        let n = calls(&cache);
+        // The value came in without a request asking, and retries stopped.
+        let entry = cache.get(0, Duration::ZERO).await.unwrap();
+        assert_eq!(values(&entry), [b"back"]);
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        assert_eq!(calls(&cache), n);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_permanent_failure_ends_the_wait_early() {
+        let cache = cache(Err(FetchErrorKind::NotFound));
+        let started = Instant::now();
+        let error = cache.get(0, WAIT).await.unwrap_err();
+        assert_eq!(started.elapsed(), Duration::ZERO);
+        assert_eq!(error.last_error, Some(FetchErrorKind::NotFound));
+        assert!(!error.to_string().is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_hanging_source_is_bounded() {
+        let cache = cache(Ok(vec!["v"]));
+        *cache.source().delay.lock().unwrap() = Duration::from_secs(3600);
+        let error = cache.get(0, WAIT).await.unwrap_err();
+        assert_eq!(error.last_error, None, "still fetching");
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        assert_eq!(
+            cache.lock(0).last_error,
+            Some(FetchErrorKind::Timeout),
+            "given up after fetch_timeout"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn stale_values_are_served_while_one_refresh_runs() {
+        let cache = cache(Ok(vec!["v1"]));
+        let first = cache.get(0, WAIT).await.unwrap();
+        tokio::time::sleep(DEFAULT_TTL - Duration::from_secs(1)).await;
+        cache.get(0, WAIT).await.unwrap();
+        assert_eq!(calls(&cache), 1, "fresh: no refresh");
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        set(&cache, Ok(vec!["v2"]));
+        *cache.source().delay.lock().unwrap() = Duration::from_millis(200);
+        for _ in 0..50 {
+            let entry = cache.get(0, Duration::ZERO).await.unwrap();
+            assert!(Arc::ptr_eq(&entry, &first), "stale value served at once");
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(calls(&cache), 2, "one refresh for 50 requests");
+        let second = cache.get(0, WAIT).await.unwrap();
+        assert_eq!(values(&second), [b"v2"]);
+        assert_eq!(second.generation, 2);
+
+        // An unchanged value keeps its generation (and its Arc).
+        tokio::time::sleep(DEFAULT_TTL).await;
+        cache.get(0, WAIT).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(calls(&cache), 3);
+        assert!(Arc::ptr_eq(&second, &cache.get(0, WAIT).await.unwrap()));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_failed_refresh_keeps_the_last_good_value() {
+        let cache = cache(Ok(vec!["good"]));
+        cache.get(0, WAIT).await.unwrap();
+        set(&cache, Err(FetchErrorKind::Timeout));
+        tokio::time::sleep(DEFAULT_TTL).await;
+        for _ in 0..20 {
+            let entry = cache.get(0, WAIT).await.unwrap();
+            assert_eq!(values(&entry), [b"good"]);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        // 1 s of traffic: the refresh retried with backoff (0, 100, 300, 700 ms), not per request.
+        assert_eq!(calls(&cache), 5);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_mismatch_refetches_at_most_once_per_interval() {
+        let cache = cache(Ok(vec!["old"]));
+        let first = cache.get(0, WAIT).await.unwrap();
+        set(&cache, Ok(vec!["new"]));
+        assert!(!cache.mismatch(0), "value younger than a minute");
+        assert!(
+            cache
+                .refetch_after_mismatch(0, first.generation, WAIT)
+                .await
+                .is_none()
+        );
+        assert_eq!(calls(&cache), 1);
+
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        *cache.source().delay.lock().unwrap() = Duration::from_millis(100);
+        let renewed = cache
+            .refetch_after_mismatch(0, first.generation, WAIT)
+            .await
+            .expect("the new value");
+        assert_eq!(values(&renewed), [b"new"]);
+        assert_eq!(renewed.generation, 2);
+        // Another request that saw the old generation gets the new entry at once.
+        let again = cache
+            .refetch_after_mismatch(0, first.generation, WAIT)
+            .await;
+        assert!(Arc::ptr_eq(&again.unwrap(), &renewed));
+        assert_eq!(calls(&cache), 2);
+
+        // Forgeries against the new value: no fetch for a minute, whatever the traffic.
+        for _ in 0..1000 {
+            assert!(!cache.mismatch(0));
+        }
+        tokio::time::sleep(Duration::from_secs(59)).await;
+        assert!(!cache.mismatch(0));
+        assert!(
+            cache
+                .refetch_after_mismatch(0, renewed.generation, WAIT)
+                .await
+                .is_none()
+        );
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert!(
+            cache
+                .refetch_after_mismatch(0, renewed.generation, WAIT)
+                .await
+                .is_none(),
+            "fetched, unchanged"
+        );
+        assert_eq!(calls(&cache), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_mismatch_waits_only_within_its_bound() {
+        let cache = cache(Ok(vec!["old"]));
+        let first = cache.get(0, WAIT).await.unwrap();
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        set(&cache, Ok(vec!["new"]));
+        *cache.source().delay.lock().unwrap() = Duration::from_secs(1);
+        let started = Instant::now();
+        let got = cache
+            .refetch_after_mismatch(0, first.generation, Duration::from_millis(300))
+            .await;
+        assert!(got.is_none());
+        assert_eq!(started.elapsed(), Duration::from_millis(300));
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert_eq!(cache.get(0, WAIT).await.unwrap().generation, 2);
+    }
+
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn failures_are_logged_once_per_ttl_with_reference_and_kind() {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::WARN)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        let _guard = tracing::subscriber::set_default(subscriber);
+        let cache = cache(Err(FetchErrorKind::AccessDenied));
+        cache.start();
+        // Ten minutes of retries and requests: two TTLs, so two lines.
+        for _ in 0..600 {
+            let _ = cache.get(0, Duration::from_millis(10)).await;
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+        let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<&str> = logs.lines().collect();
+        assert_eq!(lines.len(), 2, "{logs}");
+        assert!(lines[0].contains("reference=ssm:/a"), "{logs}");
+        assert!(lines[0].contains("kind=\"access_denied\""), "{logs}");
+        assert!(calls(&cache) > 100, "retried meanwhile");
+    }
+
+    #[test]
+    fn settings_come_from_the_environment() {
+        let lookup = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| OsString::from(*v))
+            }
+        };
+        assert_eq!(settings_from_env(lookup(&[])).unwrap(), Settings::default());
+        let s = settings_from_env(lookup(&[
+            ("SECRETS_TTL_SECONDS", "30"),
+            ("SECRETS_WAIT_MS", "0"),
+        ]))
+        .unwrap();
+        assert_eq!((s.ttl, s.wait), (Duration::from_secs(30), Duration::ZERO));
+        assert_eq!(
+            settings_from_env(lookup(&[("SECRETS_TTL_SECONDS", "")])).unwrap(),
+            Settings::default()
+        );
+        for (var, value) in [
+            ("SECRETS_TTL_SECONDS", "0"),
+            ("SECRETS_TTL_SECONDS", "86401"),
+            ("SECRETS_TTL_SECONDS", "5m"),
+            ("SECRETS_WAIT_MS", "25001"),
+            ("SECRETS_WAIT_MS", "-1"),
+        ] {
+            let pairs: &'static [(&str, &str)] = Box::leak(Box::new([(var, value)]));
+            let (bad, reason) = settings_from_env(lookup(pairs)).unwrap_err();
+            assert_eq!(bad, var);
+            assert!(reason.starts_with("expected"), "{reason}");
+        }
+    }
+}

@@ -1,0 +1,211 @@
+//! The secret store at TRACE through the receiver's own log filter, against
+//! moto: no secret value in any line, and each failure logged with its
+//! reference and kind. Alone in its process: a thread-local subscriber in a
+//! binary whose other tests log concurrently can miss callsites.
+
+mod common;
+
+use std::io::Write;
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_secretsmanager::config::Credentials;
+use aws_sdk_secretsmanager::primitives::Blob;
+use aws_sdk_ssm::types::ParameterType;
+use common::moto::Moto;
+use hookline::secret_store::aws::AwsSecretSource;
+use hookline::secret_store::{SecretCache, Settings, StoreRef};
+use tracing_subscriber::layer::SubscriberExt;
+
+async fn sdk(endpoint: &str) -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("test", "test", None, None, "test"))
+        .endpoint_url(endpoint)
+        .load()
+        .await
+}
+
+/// The test's own clients, for creating and rotating secrets.
+struct Store {
+    sm: aws_sdk_secretsmanager::Client,
+    ssm: aws_sdk_ssm::Client,
+}
+
+impl Store {
+    async fn new(moto: &Moto) -> Self {
+        let sdk = sdk(&moto.endpoint()).await;
+        Self {
+            sm: aws_sdk_secretsmanager::Client::new(&sdk),
+            ssm: aws_sdk_ssm::Client::new(&sdk),
+        }
+    }
+
+    /// Creates a secret and returns its ARN.
+    async fn secret(&self, name: &str, value: &str) -> String {
+        self.sm
+            .create_secret()
+            .name(name)
+            .secret_string(value)
+            .send()
+            .await
+            .expect("create secret")
+            .arn
+            .unwrap()
+    }
+
+    /// A new AWSCURRENT; the old one becomes AWSPREVIOUS.
+    async fn rotate(&self, name: &str, value: &str) {
+        self.sm
+            .put_secret_value()
+            .secret_id(name)
+            .secret_string(value)
+            .send()
+            .await
+            .expect("put secret value");
+    }
+
+    async fn parameter(&self, name: &str, value: &str) {
+        self.ssm
+            .put_parameter()
+            .name(name)
+            .value(value)
+            .r#type(ParameterType::SecureString)
+            .overwrite(true)
+            .send()
+            .await
+            .expect("put parameter");
+    }
+}
+
+fn parse(text: &str) -> StoreRef {
+    StoreRef::parse(text).unwrap().unwrap()
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Every path of the store, logged at TRACE through the receiver's own
+/// filter: no value may appear, and the failures are logged with their
+/// reference and kind.
+#[tokio::test]
+async fn no_secret_value_in_any_log_line() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::registry().with(hookline::logging::layer(
+        Some("trace"),
+        true,
+        move || writer.clone(),
+    ));
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let moto = Moto::start();
+    let store = Store::new(&moto).await;
+    let forbidden = [
+        "leak-plain-1",
+        "leak-plain-2",
+        "leak-plain-3",
+        "leak-json-1",
+        "leak-json-other",
+        "leak-binary-1",
+        "leak-ssm-1",
+        "leak-ssm-2",
+    ];
+    store.secret("leak/plain", "leak-plain-1").await;
+    store
+        .secret("leak/json", r#"{"k":"leak-json-1","o":"leak-json-other"}"#)
+        .await;
+    store
+        .sm
+        .create_secret()
+        .name("leak/binary")
+        .secret_binary(Blob::new("leak-binary-1"))
+        .send()
+        .await
+        .unwrap();
+    store.secret("leak/not-json", "leak-plain-3").await;
+    store.parameter("/leak/ssm", "leak-ssm-1").await;
+
+    let texts = [
+        "secretsmanager:leak/plain",
+        "secretsmanager:leak/json#k",
+        "secretsmanager:leak/json#missing",
+        "secretsmanager:leak/binary",
+        "secretsmanager:leak/not-json#k",
+        "secretsmanager:leak/missing",
+        "ssm:/leak/ssm",
+    ];
+    let settings = Settings {
+        mismatch_interval: Duration::from_millis(200),
+        ..Settings::default()
+    };
+    let cache = Arc::new(SecretCache::new(
+        AwsSecretSource::new(&sdk(&moto.endpoint()).await),
+        texts.iter().map(|t| parse(t)).collect(),
+        settings,
+    ));
+    cache.start();
+    for r in 0..texts.len() {
+        let _ = cache.get(r, Duration::from_secs(2)).await;
+    }
+    // A rotation picked up after a mismatch, and a changed parameter.
+    store.rotate("leak/plain", "leak-plain-2").await;
+    store.parameter("/leak/ssm", "leak-ssm-2").await;
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    for r in [0, 6] {
+        let seen = cache.get(r, Duration::from_secs(2)).await.unwrap();
+        assert!(
+            cache
+                .refetch_after_mismatch(r, seen.generation, Duration::from_secs(2))
+                .await
+                .is_some()
+        );
+    }
+    // Unreachable: a cache pointed at a closed port.
+    let down = Arc::new(SecretCache::new(
+        AwsSecretSource::new(&sdk(&format!("http://127.0.0.1:{}", free_port())).await),
+        vec![parse("secretsmanager:leak/plain")],
+        Settings::default(),
+    ));
+    let _ = down.get(0, Duration::from_millis(300)).await;
+
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    for needle in forbidden {
+        assert!(!logs.contains(needle), "{needle:?} appears in the logs");
+    }
+    for (reference, kind) in [
+        ("secretsmanager:leak/json#missing", "invalid_value"),
+        ("secretsmanager:leak/binary", "invalid_value"),
+        ("secretsmanager:leak/not-json#k", "invalid_value"),
+        ("secretsmanager:leak/missing", "not_found"),
+        ("secretsmanager:leak/plain", "unreachable"),
+    ] {
+        assert!(
+            logs.lines().any(|line| line.contains("secret fetch failed")
+                && line.contains(&format!("\"reference\":\"{reference}\""))
+                && line.contains(&format!("\"kind\":\"{kind}\""))),
+            "no failure line for {reference} ({kind}) in\n{logs}"
+        );
+    }
+    assert!(logs.contains("secret loaded"), "{logs}");
+}
