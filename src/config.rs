@@ -16,6 +16,7 @@ use crate::message::MAX_MESSAGE_BYTES;
 use crate::metrics::MetricsConfig;
 use crate::network::AllowList;
 use crate::secret::{Secret, SecretRef, Secrets};
+use crate::secret_store::{Settings, StoreRef, settings_from_env};
 use crate::verify::{DEFAULT_TOLERANCE, Scheme, Verifier};
 
 /// Default bound on one SQS send, retries included: well under API Gateway's 29 s.
@@ -84,6 +85,30 @@ pub struct Config {
     pub routed: bool,
     /// Where the per-request metrics go, if anywhere.
     pub metrics: MetricsConfig,
+    /// How secret store references are fetched and cached.
+    pub secrets: Settings,
+}
+
+impl Config {
+    /// Every secret store reference, in source order: what the secret cache
+    /// fetches, indexed as [`SourceConfig::store_refs`] counts them.
+    pub fn store_refs(&self) -> Vec<StoreRef> {
+        self.sources
+            .iter()
+            .flat_map(|source| source.store_refs())
+            .cloned()
+            .collect()
+    }
+}
+
+impl SourceConfig {
+    /// This source's secret store references, in configured order.
+    pub fn store_refs(&self) -> impl Iterator<Item = &StoreRef> {
+        self.secrets.iter().filter_map(|secret| match secret {
+            SecretRef::Store(reference) => Some(reference),
+            _ => None,
+        })
+    }
 }
 
 /// A configuration problem, naming the variable (and source and field) at fault.
@@ -162,6 +187,7 @@ impl Config {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<OsString>) -> Result<Self, ConfigError> {
         let metrics =
             MetricsConfig::from_lookup(&lookup).map_err(|(var, reason)| invalid(var, reason))?;
+        let secrets = settings_from_env(&lookup).map_err(|(var, reason)| invalid(var, reason))?;
         let env = Env(lookup);
         let timeout = match env.text("SQS_TIMEOUT_MS")? {
             None => DEFAULT_SQS_TIMEOUT,
@@ -216,12 +242,14 @@ impl Config {
                     sources,
                     routed: true,
                     metrics,
+                    secrets,
                 })
             }
             None => Ok(Self {
                 sources: vec![single_source(&env, timeout)?],
                 routed: false,
                 metrics,
+                secrets,
             }),
         }
     }
@@ -260,10 +288,9 @@ fn single_source<F: Fn(&str) -> Option<OsString>>(
     }
     let mut secrets = Vec::new();
     for (var, text) in given {
-        let secret = resolve(SecretRef::parse(&text), scheme, tolerance, |name| {
-            env.bytes(name)
-        })
-        .map_err(|reason| invalid(var, reason))?;
+        let secret = SecretRef::parse(&text)
+            .and_then(|secret| resolve(secret, scheme, tolerance, |name| env.bytes(name)))
+            .map_err(|reason| invalid(var, reason))?;
         secrets.push(secret);
     }
     let verifier = local_verifier(scheme, &secrets, tolerance)

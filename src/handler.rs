@@ -2,12 +2,14 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use http::header::WWW_AUTHENTICATE;
 use http::{HeaderValue, Method, StatusCode};
 use time::OffsetDateTime;
 
+use crate::config::check_secret;
 use crate::config::{Config, QueueConfig};
 use crate::error::Failure;
 use crate::message::{Envelope, OutboundMessage};
@@ -16,7 +18,9 @@ use crate::network::AllowList;
 use crate::publish::{PublishError, Publisher};
 use crate::request::{Reply, Request};
 use crate::route;
-use crate::verify::{HANDSHAKE_HEADER, Scheme, Verifier, handshake};
+use crate::secret::{Secret, SecretRef, Secrets};
+use crate::secret_store::{Entry, KeyStore};
+use crate::verify::{HANDSHAKE_HEADER, Rejection, Scheme, Verdict, Verifier, handshake};
 
 /// Time kept back from the invocation's deadline for answering: a send
 /// still running then is abandoned and answered 503, so the sender retries,
@@ -38,11 +42,69 @@ enum Outcome {
 struct Source {
     name: String,
     scheme: Scheme,
-    /// `None` until its secrets are known.
-    verifier: Option<Verifier>,
+    keys: Keys,
     networks: AllowList,
     queue: QueueConfig,
     max_body_bytes: usize,
+}
+
+/// Where a source's verifier comes from.
+#[derive(Debug)]
+enum Keys {
+    /// Every secret was known at init.
+    Fixed(Verifier),
+    /// Some come from a secret store: the verifier is rebuilt whenever the
+    /// store's values change.
+    Stored(Stored),
+}
+
+#[derive(Debug)]
+struct Stored {
+    /// Secrets known at init.
+    local: Vec<Secret>,
+    /// The source's references, as indices into the store.
+    refs: Vec<usize>,
+    tolerance: Duration,
+    /// The last verifier built, with the generations it was built from.
+    built: Mutex<Option<(Vec<u64>, Arc<Verifier>)>>,
+}
+
+impl Stored {
+    /// The verifier for these entries, rebuilt only when a generation changed.
+    /// Values that cannot be keys for the scheme are skipped (and logged);
+    /// none left is the store's fault, not the sender's: keys unavailable.
+    fn verifier(&self, scheme: Scheme, entries: &[Arc<Entry>]) -> Result<Arc<Verifier>, Failure> {
+        let generations: Vec<u64> = entries.iter().map(|entry| entry.generation).collect();
+        let mut built = self.built.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((seen, verifier)) = built.as_ref()
+            && *seen == generations
+        {
+            return Ok(Arc::clone(verifier));
+        }
+        let usable = |value: &&Secret| {
+            let ok = check_secret(value.expose()).is_ok()
+                && Verifier::new(scheme, &Secrets::new([(*value).clone()]), self.tolerance).is_ok();
+            if !ok {
+                tracing::error!(
+                    scheme = scheme.name(),
+                    "a secret store value is not a usable key for this scheme; skipped"
+                );
+            }
+            ok
+        };
+        let values: Vec<Secret> = self
+            .local
+            .iter()
+            .chain(entries.iter().flat_map(|entry| entry.values.iter()))
+            .filter(usable)
+            .cloned()
+            .collect();
+        let verifier = Verifier::new(scheme, &Secrets::new(values), self.tolerance)
+            .map(Arc::new)
+            .map_err(|_| Failure::KeysUnavailable)?;
+        *built = Some((generations, Arc::clone(&verifier)));
+        Ok(verifier)
+    }
 }
 
 /// Everything built at cold start, shared by reference with every request.
@@ -52,6 +114,10 @@ pub struct Receiver<P> {
     /// Source index by name; `None` when one source answers every path.
     routes: Option<HashMap<Box<str>, usize>>,
     publisher: P,
+    /// Secret store values, for sources that reference a store.
+    store: Option<Box<dyn KeyStore>>,
+    /// How long a request waits for its source's store values.
+    wait: Duration,
     metrics: MetricsConfig,
     /// Cleared by the first request this instance answers.
     cold: AtomicBool,
@@ -64,17 +130,46 @@ const NO_SOURCE: &str = "none";
 
 impl<P: Publisher> Receiver<P> {
     /// Assembles the receiver from validated configuration and a publisher.
+    /// Sources that reference a secret store answer 503 until one is given
+    /// with [`Receiver::with_store`].
     pub fn new(config: Config, publisher: P) -> Self {
+        let wait = config.secrets.wait;
+        let mut next_ref = 0;
         let sources: Vec<Source> = config
             .sources
             .into_iter()
-            .map(|source| Source {
-                name: source.name,
-                scheme: source.scheme,
-                verifier: source.verifier,
-                networks: source.networks,
-                queue: source.queue,
-                max_body_bytes: source.max_body_bytes,
+            .map(|source| {
+                let keys = match source.verifier {
+                    Some(verifier) => Keys::Fixed(verifier),
+                    None => {
+                        let mut local = Vec::new();
+                        let mut refs = Vec::new();
+                        for secret in source.secrets {
+                            match secret {
+                                SecretRef::Value(value) => local.push(value),
+                                SecretRef::Store(_) => {
+                                    refs.push(next_ref);
+                                    next_ref += 1;
+                                }
+                                SecretRef::Env(_) => unreachable!("read at init"),
+                            }
+                        }
+                        Keys::Stored(Stored {
+                            local,
+                            refs,
+                            tolerance: source.tolerance,
+                            built: Mutex::new(None),
+                        })
+                    }
+                };
+                Source {
+                    name: source.name,
+                    scheme: source.scheme,
+                    keys,
+                    networks: source.networks,
+                    queue: source.queue,
+                    max_body_bytes: source.max_body_bytes,
+                }
             })
             .collect();
         let routes = config.routed.then(|| {
@@ -88,9 +183,18 @@ impl<P: Publisher> Receiver<P> {
             sources,
             routes,
             publisher,
+            store: None,
+            wait,
             metrics: config.metrics,
             cold: AtomicBool::new(true),
         }
+    }
+
+    /// Gives the receiver its secret store: reference `i` is the `i`th of
+    /// [`Config::store_refs`](crate::config::Config::store_refs).
+    pub fn with_store(mut self, store: Box<dyn KeyStore>) -> Self {
+        self.store = Some(store);
+        self
     }
 
     /// The publisher, for tests that inspect what was sent.
@@ -188,10 +292,14 @@ impl<P: Publisher> Receiver<P> {
                 .map(Outcome::Handshake)
                 .map_err(|_| Failure::BadHandshake);
         }
-        let verifier = source.verifier.as_ref().ok_or(Failure::KeysUnavailable)?;
-        let accepted = verifier
-            .verify(headers, &body, now)
-            .map_err(Failure::from)?;
+        let accepted = match &source.keys {
+            Keys::Fixed(verifier) => verifier.verify(headers, &body, now),
+            Keys::Stored(stored) => {
+                self.verify_stored(source.scheme, stored, headers, &body, now)
+                    .await?
+            }
+        }
+        .map_err(Failure::from)?;
         // What the signature covers is what goes on the queue.
         let body = accepted.signed_text.unwrap_or(body);
         let text = json_text(body).ok_or(Failure::NotJson)?;
@@ -211,6 +319,55 @@ impl<P: Publisher> Receiver<P> {
             event_id: accepted.event_id,
             message_id,
         })
+    }
+}
+
+impl<P: Publisher> Receiver<P> {
+    /// Verifies against a source's store values, waiting for them at most
+    /// the configured bound. When no value matches, the store is asked once
+    /// for newer ones (rate-limited there), so a secret rotated behind the
+    /// cache is picked up without a failed delivery.
+    async fn verify_stored(
+        &self,
+        scheme: Scheme,
+        stored: &Stored,
+        headers: &http::HeaderMap,
+        body: &[u8],
+        now: SystemTime,
+    ) -> Result<Verdict, Failure> {
+        let store = self.store.as_deref().ok_or(Failure::KeysUnavailable)?;
+        let deadline = Instant::now() + self.wait;
+        let left = || deadline.saturating_duration_since(Instant::now());
+        let mut entries = Vec::with_capacity(stored.refs.len());
+        for &r in &stored.refs {
+            let entry = store
+                .get(r, left())
+                .await
+                .map_err(|_| Failure::KeysUnavailable)?;
+            entries.push(entry);
+        }
+        let verdict = stored
+            .verifier(scheme, &entries)?
+            .verify(headers, body, now);
+        if !matches!(
+            verdict,
+            Err(Rejection::SignatureMismatch | Rejection::CredentialsMismatch)
+        ) {
+            return Ok(verdict);
+        }
+        let mut newer = false;
+        for (entry, &r) in entries.iter_mut().zip(&stored.refs) {
+            if let Some(fresh) = store.refetch(r, entry.generation, left()).await {
+                *entry = fresh;
+                newer = true;
+            }
+        }
+        if !newer {
+            return Ok(verdict);
+        }
+        Ok(stored
+            .verifier(scheme, &entries)?
+            .verify(headers, body, now))
     }
 }
 

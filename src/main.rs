@@ -4,8 +4,14 @@
 // The SDK and lambda_http futures nest deeper than rustc's default layout limit.
 #![recursion_limit = "256"]
 
+use std::sync::Arc;
+use std::time::Duration;
+
+use hookline::aws::{Background, sdk_config};
 use hookline::lambda_event;
-use hookline::sqs::SqsPublisher;
+use hookline::secret_store::SecretCache;
+use hookline::secret_store::aws::AwsSecretSource;
+use hookline::sqs::{SqsPublisher, region_from_url};
 use hookline::{Config, Receiver};
 use lambda_runtime::{LambdaEvent, service_fn};
 
@@ -29,8 +35,25 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     // through one client: the first source's queue names the region when
     // the environment does not.
     let publisher = SqsPublisher::start(&config.sources[0].queue);
-    let receiver: &'static Receiver<SqsPublisher> =
-        Box::leak(Box::new(Receiver::new(config, publisher)));
+    let region = region_from_url(&config.sources[0].queue.url).to_owned();
+    let refs = config.store_refs();
+    let settings = config.secrets.clone();
+    let mut receiver = Receiver::new(config, publisher);
+    if !refs.is_empty() {
+        // The secret cache, too, is built off this thread, and starts
+        // fetching every referenced secret at once; a request waits for its
+        // source's values at most SECRETS_WAIT_MS, then answers 503.
+        let runtime = tokio::runtime::Handle::current();
+        let store = Background::start(move || {
+            let sdk = runtime.block_on(sdk_config(Duration::from_secs(5), Some(&region)));
+            let cache = Arc::new(SecretCache::new(AwsSecretSource::new(&sdk), refs, settings));
+            let _inside = runtime.enter();
+            cache.start();
+            cache
+        });
+        receiver = receiver.with_store(Box::new(store));
+    }
+    let receiver: &'static Receiver<SqsPublisher> = Box::leak(Box::new(receiver));
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<lambda_event::HttpEvent>| async move {
             Ok::<_, lambda_runtime::Error>(lambda_event::respond(receiver, event).await)

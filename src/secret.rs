@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::secret_store::StoreRef;
+
 /// One configured secret, verbatim as the operator gave it.
 ///
 /// `Debug` is redacted: configuration structs holding it can be logged safely.
@@ -65,19 +67,22 @@ pub enum SecretRef {
     /// Another environment variable of the function, read at init.
     Env(String),
     /// A secret store reference, fetched in the background after init.
-    Store(String),
+    Store(StoreRef),
 }
 
 impl SecretRef {
-    /// Reads the reference syntax.
-    pub fn parse(text: &[u8]) -> Self {
+    /// Reads the reference syntax; a malformed store reference is an error
+    /// whose reason never repeats the text.
+    pub fn parse(text: &[u8]) -> Result<Self, String> {
         if let Some(name) = text.strip_prefix(b"env:") {
-            return SecretRef::Env(String::from_utf8_lossy(name).into_owned());
+            return Ok(SecretRef::Env(String::from_utf8_lossy(name).into_owned()));
         }
-        if text.starts_with(b"secretsmanager:") || text.starts_with(b"ssm:") {
-            return SecretRef::Store(String::from_utf8_lossy(text).into_owned());
+        if let Ok(text) = std::str::from_utf8(text)
+            && let Some(reference) = StoreRef::parse(text)
+        {
+            return reference.map(SecretRef::Store);
         }
-        SecretRef::Value(Secret::new(text))
+        Ok(SecretRef::Value(Secret::new(text)))
     }
 
     /// True for `env:`, `secretsmanager:` and `ssm:` references.
@@ -110,13 +115,21 @@ mod tests {
 
     #[test]
     fn references_and_values() {
-        assert_eq!(SecretRef::parse(b"env:A_B"), SecretRef::Env("A_B".into()));
-        assert!(matches!(SecretRef::parse(b"ssm:/x/y"), SecretRef::Store(_)));
+        assert_eq!(
+            SecretRef::parse(b"env:A_B"),
+            Ok(SecretRef::Env("A_B".into()))
+        );
+        assert!(matches!(
+            SecretRef::parse(b"ssm:/x/y"),
+            Ok(SecretRef::Store(_))
+        ));
         assert!(matches!(
             SecretRef::parse(b"secretsmanager:prod/a#key"),
-            SecretRef::Store(_)
+            Ok(SecretRef::Store(_))
         ));
-        let value = SecretRef::parse(b"hunter2:env:x");
+        let error = SecretRef::parse(b"secretsmanager:hunter2 x").unwrap_err();
+        assert!(!error.contains("hunter2"), "{error}");
+        let value = SecretRef::parse(b"hunter2:env:x").unwrap();
         assert!(!value.is_reference());
         assert!(!format!("{value:?}").contains("hunter2"));
     }

@@ -23,7 +23,7 @@ pub async fn client(queue: &QueueConfig) -> Client {
 }
 
 /// `sqs.<region>.amazonaws.com` names its region; anything else falls back to us-east-1.
-fn region_from_url(url: &str) -> &str {
+pub fn region_from_url(url: &str) -> &str {
     url.split("://")
         .nth(1)
         .and_then(|rest| rest.strip_prefix("sqs."))

@@ -190,7 +190,7 @@ fn source(
     let mut secrets = Vec::with_capacity(spec.secrets.len());
     for (at, text) in spec.secrets.iter().enumerate() {
         let field = format!("secrets[{at}]");
-        let secret = SecretRef::parse(text.as_bytes());
+        let secret = SecretRef::parse(text.as_bytes()).map_err(|reason| fail(&field, reason))?;
         if !secret.is_reference() {
             return Err(fail(
                 &field,

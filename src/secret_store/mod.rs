@@ -15,6 +15,9 @@ use std::fmt;
 use std::future::Future;
 
 use crate::secret::Secret;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
 
 pub use cache::{
     DEFAULT_TTL, DEFAULT_WAIT, Entry, SecretCache, Settings, Unavailable, settings_from_env,
@@ -204,6 +207,58 @@ impl fmt::Display for FetchError {
 }
 
 impl std::error::Error for FetchError {}
+
+/// A boxed future, for the object-safe [`KeyStore`].
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+impl std::fmt::Debug for dyn KeyStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("KeyStore")
+    }
+}
+
+/// The port secret store values come through: the secret cache in
+/// production, anything answering by reference index in tests.
+pub trait KeyStore: Send + Sync {
+    /// The values of reference `r`, waiting at most `wait` for a first one.
+    fn get(&self, r: usize, wait: Duration) -> BoxFuture<'_, Result<Arc<Entry>, Unavailable>>;
+    /// A signature matched none of `r`'s values of generation `seen`: fetch
+    /// again if the store's rate limit allows, and return newer values.
+    fn refetch(&self, r: usize, seen: u64, wait: Duration) -> BoxFuture<'_, Option<Arc<Entry>>>;
+}
+
+impl<S: SecretSource> KeyStore for std::sync::Arc<SecretCache<S>> {
+    fn get(&self, r: usize, wait: Duration) -> BoxFuture<'_, Result<Arc<Entry>, Unavailable>> {
+        Box::pin(SecretCache::get(self, r, wait))
+    }
+
+    fn refetch(&self, r: usize, seen: u64, wait: Duration) -> BoxFuture<'_, Option<Arc<Entry>>> {
+        Box::pin(self.refetch_after_mismatch(r, seen, wait))
+    }
+}
+
+/// The cache built off the runtime's thread at cold start (its AWS clients
+/// need the SDK configuration): a request waits for it within its bound.
+impl<S: SecretSource> KeyStore for crate::aws::Background<std::sync::Arc<SecretCache<S>>> {
+    fn get(&self, r: usize, wait: Duration) -> BoxFuture<'_, Result<Arc<Entry>, Unavailable>> {
+        Box::pin(async move {
+            let started = tokio::time::Instant::now();
+            let cache = tokio::time::timeout(wait, crate::aws::Background::get(self))
+                .await
+                .map_err(|_| Unavailable { last_error: None })?;
+            SecretCache::get(cache, r, wait.saturating_sub(started.elapsed())).await
+        })
+    }
+
+    fn refetch(&self, r: usize, seen: u64, wait: Duration) -> BoxFuture<'_, Option<Arc<Entry>>> {
+        Box::pin(async move {
+            let cache = tokio::time::timeout(wait, crate::aws::Background::get(self))
+                .await
+                .ok()?;
+            cache.refetch_after_mismatch(r, seen, wait).await
+        })
+    }
+}
 
 #[cfg(test)]
 mod tests {
