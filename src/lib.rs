@@ -8,6 +8,7 @@ pub mod config;
 pub mod error;
 pub mod handler;
 pub mod js_json;
+pub mod jwks;
 pub mod lambda_event;
 pub mod logging;
 pub mod message;
