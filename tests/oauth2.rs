@@ -247,12 +247,15 @@ fn every_minted_token_gets_its_verdict() {
     let mut failures = Vec::new();
     for (name, token, expect) in &minted.tokens {
         let verdict = oauth2::verify(&bearer(token), &keys, &policy, at);
-        let ok = match (expect.as_str(), &verdict) {
-            ("ok", Ok(_)) => true,
-            ("invalid", Err(TokenRejection::Rejected(Rejection::InvalidToken))) => true,
-            ("unknown_kid", Err(TokenRejection::UnknownKey)) => true,
-            _ => false,
-        };
+        let ok = matches!(
+            (expect.as_str(), &verdict),
+            ("ok", Ok(_))
+                | (
+                    "invalid",
+                    Err(TokenRejection::Rejected(Rejection::InvalidToken))
+                )
+                | ("unknown_kid", Err(TokenRejection::UnknownKey))
+        );
         if !ok {
             failures.push(format!("{name}: expected {expect}, got {verdict:?}"));
         }
