@@ -10,6 +10,7 @@ pub mod dlq;
 pub mod error;
 pub mod handler;
 pub mod js_json;
+pub mod jwks;
 pub mod lambda_event;
 pub mod logging;
 pub mod message;

@@ -14,12 +14,22 @@ const MAX_VALUE_LEN: usize = 4096;
 /// A repeated header is refused rather than resolved: which copy a proxy
 /// keeps is not something a signature check should depend on.
 pub(crate) fn single<'a>(headers: &'a HeaderMap, name: &'static str) -> Result<&'a str, Rejection> {
+    single_bounded(headers, name, MAX_VALUE_LEN)
+}
+
+/// As [`single`], for a header whose values may be longer (OAuth2 access
+/// tokens), refused past `max_len`.
+pub(crate) fn single_bounded<'a>(
+    headers: &'a HeaderMap,
+    name: &'static str,
+    max_len: usize,
+) -> Result<&'a str, Rejection> {
     let mut values = headers.get_all(name).iter();
     let value = values.next().ok_or(Rejection::MissingHeader(name))?;
     if values.next().is_some() {
         return Err(Rejection::RepeatedHeader(name));
     }
-    if value.len() > MAX_VALUE_LEN {
+    if value.len() > max_len {
         return Err(Rejection::MalformedHeader(name));
     }
     let text = value

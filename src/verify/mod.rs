@@ -8,6 +8,7 @@ pub(crate) mod bracken;
 pub(crate) mod credentials;
 mod header;
 pub(crate) mod mac;
+pub mod oauth2;
 pub(crate) mod onecentre;
 pub(crate) mod standard_webhooks;
 
@@ -137,6 +138,10 @@ pub enum Rejection {
     /// The signed timestamp is further in the future than the tolerance allows.
     #[error("timestamp too new")]
     TimestampTooNew,
+    /// An OAuth2 access token that is malformed, not signed by the
+    /// issuer's keys, or whose claims the source does not accept.
+    #[error("invalid token")]
+    InvalidToken,
     /// Bracken's body did not verify as sent and is too large to
     /// re-serialise ([`FALLBACK_MAX_BYTES`]), or its re-serialisation grew
     /// past a message's size: answered 413, not 401.
@@ -155,6 +160,7 @@ impl Rejection {
             Rejection::CredentialsMismatch => "credentials_mismatch",
             Rejection::TimestampTooOld => "timestamp_too_old",
             Rejection::TimestampTooNew => "timestamp_too_new",
+            Rejection::InvalidToken => "invalid_token",
             Rejection::TooLarge => "payload_too_large",
         }
     }

@@ -1,0 +1,713 @@
+//! The `oauth2` scheme against tokens and keys minted by an independent
+//! library (PyJWT with `cryptography`, `tests/oauth2/mint.py`), and the key
+//! cache against a loopback issuer that counts what it serves: discovery,
+//! rotation, the unknown-`kid` refetch limit under a flood, and an issuer
+//! that is down when the function starts.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime};
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hookline::jwks::{
+    Denied, FetchError, HttpFetcher, JwksCache, JwksFetcher, Tuning, Unavailable,
+};
+use hookline::verify::Rejection;
+use hookline::verify::oauth2::{self, KeySet, OAuth2Settings, Policy, TokenRejection};
+use http::{HeaderMap, HeaderValue};
+use serde_json::Value;
+use tiny_http::{Header, Response, Server};
+
+const AUDIENCE: &str = "https://hookline.example/webhooks";
+const CLIENT_ID: &str = "centrepoint-client";
+const SCOPE: &str = "hookline/webhooks";
+const WAIT: Duration = Duration::from_secs(3);
+
+/// What mint.py wrote.
+struct Minted {
+    jwks: String,
+    jwks_rotated: String,
+    jwks_single: String,
+    tokens: Vec<(String, String, String)>,
+    rotated: String,
+    single_no_kid: String,
+}
+
+fn python() -> PathBuf {
+    if let Some(path) = std::env::var_os("PYTHON") {
+        return path.into();
+    }
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
+    assert!(
+        path.exists(),
+        "{} is missing: run tools/bootstrap (tools/test does it for you)",
+        path.display()
+    );
+    path
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+fn mint(issuer: &str, now: u64) -> Minted {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/oauth2/mint.py");
+    let output = Command::new(python())
+        .arg(script)
+        .arg(issuer)
+        .arg(now.to_string())
+        .output()
+        .expect("mint.py runs");
+    assert!(
+        output.status.success(),
+        "mint.py failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let text = |key: &str| doc[key].as_str().unwrap().to_string();
+    Minted {
+        jwks: doc["jwks"].to_string(),
+        jwks_rotated: doc["jwks_rotated"].to_string(),
+        jwks_single: doc["jwks_single"].to_string(),
+        tokens: doc["tokens"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| {
+                let s = |k: &str| t[k].as_str().unwrap().to_string();
+                (s("name"), s("token"), s("expect"))
+            })
+            .collect(),
+        rotated: text("rotated"),
+        single_no_kid: text("single_no_kid"),
+    }
+}
+
+fn settings(issuer: &str) -> OAuth2Settings {
+    OAuth2Settings {
+        audiences: vec![AUDIENCE.into()],
+        client_ids: vec![CLIENT_ID.into()],
+        scopes: vec![SCOPE.into()],
+        allow_http: true,
+        ..OAuth2Settings::new(issuer)
+    }
+}
+
+fn policy(issuer: &str) -> Policy {
+    settings(issuer).policy()
+}
+
+fn bearer(token: &str) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        "authorization",
+        HeaderValue::from_str(&format!("Bearer {token}")).unwrap(),
+    );
+    headers
+}
+
+/// A well-formed token naming `kid`, signed by nobody.
+fn with_kid(token: &str, kid: &str) -> String {
+    let (_, rest) = token.split_once('.').unwrap();
+    let header = URL_SAFE_NO_PAD.encode(format!(r#"{{"alg":"RS256","typ":"JWT","kid":"{kid}"}}"#));
+    format!("{header}.{rest}")
+}
+
+/// A loopback issuer: OIDC discovery and a JWKS that can be swapped,
+/// counting the requests for each.
+struct Issuer {
+    url: String,
+    jwks: Arc<Mutex<String>>,
+    /// `Cache-Control` sent with the JWKS.
+    cache_control: Arc<Mutex<String>>,
+    /// The `issuer` the discovery document claims (default: `url`).
+    claimed_issuer: Arc<Mutex<Option<String>>>,
+    discovery_hits: Arc<AtomicUsize>,
+    jwks_hits: Arc<AtomicUsize>,
+    server: Option<Arc<Server>>,
+    worker: Option<JoinHandle<()>>,
+}
+
+impl Issuer {
+    fn free_port() -> u16 {
+        TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    }
+
+    /// An issuer URL on a port nothing listens on yet.
+    fn down(port: u16) -> Self {
+        Self {
+            url: format!("http://127.0.0.1:{port}"),
+            jwks: Arc::default(),
+            cache_control: Arc::new(Mutex::new("max-age=3600".into())),
+            claimed_issuer: Arc::default(),
+            discovery_hits: Arc::default(),
+            jwks_hits: Arc::default(),
+            server: None,
+            worker: None,
+        }
+    }
+
+    fn start() -> Self {
+        let mut issuer = Self::down(Self::free_port());
+        issuer.listen();
+        issuer
+    }
+
+    fn listen(&mut self) {
+        let addr = self.url.trim_start_matches("http://").to_string();
+        let server = Arc::new(Server::http(addr).expect("issuer port is free"));
+        let (jwks, cache_control, claimed) = (
+            self.jwks.clone(),
+            self.cache_control.clone(),
+            self.claimed_issuer.clone(),
+        );
+        let (discovery_hits, jwks_hits) = (self.discovery_hits.clone(), self.jwks_hits.clone());
+        let url = self.url.clone();
+        let handle = server.clone();
+        self.worker = Some(std::thread::spawn(move || {
+            while let Ok(request) = handle.recv() {
+                let json = Header::from_bytes("Content-Type", "application/json").unwrap();
+                let response = match request.url() {
+                    "/.well-known/openid-configuration" => {
+                        discovery_hits.fetch_add(1, Ordering::SeqCst);
+                        let issuer = claimed.lock().unwrap().clone().unwrap_or(url.clone());
+                        let body = serde_json::json!({
+                            "issuer": issuer,
+                            "jwks_uri": format!("{url}/jwks.json"),
+                        });
+                        Response::from_string(body.to_string()).with_header(json)
+                    }
+                    "/jwks.json" => {
+                        jwks_hits.fetch_add(1, Ordering::SeqCst);
+                        let cache = cache_control.lock().unwrap().clone();
+                        Response::from_string(jwks.lock().unwrap().clone())
+                            .with_header(json)
+                            .with_header(Header::from_bytes("Cache-Control", cache).unwrap())
+                    }
+                    "/big.json" => Response::from_string("x".repeat(100 * 1024)),
+                    _ => Response::from_string("not found").with_status_code(404),
+                };
+                let _ = request.respond(response);
+            }
+        }));
+        self.server = Some(server);
+    }
+
+    fn serve(&self, jwks: &str) {
+        *self.jwks.lock().unwrap() = jwks.to_string();
+    }
+
+    fn jwks_hits(&self) -> usize {
+        self.jwks_hits.load(Ordering::SeqCst)
+    }
+
+    fn discovery_hits(&self) -> usize {
+        self.discovery_hits.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for Issuer {
+    fn drop(&mut self) {
+        if let Some(server) = &self.server {
+            server.unblock();
+        }
+        if let Some(worker) = self.worker.take() {
+            let _ = worker.join();
+        }
+    }
+}
+
+fn cache(issuer: &str, tuning: Tuning) -> JwksCache {
+    let fetcher: Arc<dyn JwksFetcher> = Arc::new(HttpFetcher::default());
+    JwksCache::with_tuning(&settings(issuer), fetcher, tuning)
+}
+
+#[test]
+fn every_minted_token_gets_its_verdict() {
+    let issuer = "https://issuer.example/pool_1";
+    let now = now_secs();
+    let minted = mint(issuer, now);
+    let keys = KeySet::from_jwks(minted.jwks.as_bytes()).expect("PyJWT's JWKS parses");
+    // rsa-1, rsa-rs256, ec-256, ec-384, ed-1; the enc, oct and unknown entries skipped.
+    assert_eq!(keys.len(), 5, "{keys:?}");
+    let at = SystemTime::UNIX_EPOCH + Duration::from_secs(now);
+    let policy = policy(issuer);
+    let mut failures = Vec::new();
+    for (name, token, expect) in &minted.tokens {
+        let verdict = oauth2::verify(&bearer(token), &keys, &policy, at);
+        let ok = matches!(
+            (expect.as_str(), &verdict),
+            ("ok", Ok(_))
+                | (
+                    "invalid",
+                    Err(TokenRejection::Rejected(Rejection::InvalidToken))
+                )
+                | ("unknown_kid", Err(TokenRejection::UnknownKey))
+        );
+        if !ok {
+            failures.push(format!("{name}: expected {expect}, got {verdict:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+    assert!(minted.tokens.len() > 60);
+
+    // No kid: accepted only when the issuer publishes exactly one key.
+    let single = KeySet::from_jwks(minted.jwks_single.as_bytes()).unwrap();
+    assert!(oauth2::verify(&bearer(&minted.single_no_kid), &single, &policy, at).is_ok());
+    assert_eq!(
+        oauth2::verify(&bearer(&minted.single_no_kid), &keys, &policy, at).unwrap_err(),
+        TokenRejection::Rejected(Rejection::InvalidToken)
+    );
+    // The key set holds what the policy needs, not more: another issuer's
+    // policy refuses the same valid token.
+    let valid = &minted.tokens[0].1;
+    assert!(oauth2::verify(&bearer(valid), &keys, &policy, at).is_ok());
+    let other = Policy {
+        issuer: "https://issuer.example/pool_2".into(),
+        ..policy.clone()
+    };
+    assert!(oauth2::verify(&bearer(valid), &keys, &other, at).is_err());
+    // Time moves: an hour and a skew later the token has expired.
+    let later = at + Duration::from_secs(3600 + 61);
+    assert!(oauth2::verify(&bearer(valid), &keys, &policy, later).is_err());
+    // A skew of 0 refuses what 60 s allowed.
+    let strict = Policy {
+        clock_skew: Duration::ZERO,
+        ..policy.clone()
+    };
+    let within_skew = minted
+        .tokens
+        .iter()
+        .find(|t| t.0 == "valid exp passed within skew")
+        .unwrap();
+    assert!(oauth2::verify(&bearer(&within_skew.1), &keys, &strict, at).is_err());
+}
+
+#[test]
+fn malformed_and_oversized_tokens_are_refused_without_panic() {
+    let issuer = "https://issuer.example/pool_1";
+    let now = now_secs();
+    let minted = mint(issuer, now);
+    let keys = KeySet::from_jwks(minted.jwks.as_bytes()).unwrap();
+    let policy = policy(issuer);
+    let at = SystemTime::UNIX_EPOCH + Duration::from_secs(now);
+    let valid = minted.tokens[0].1.clone();
+    let (h, rest) = valid.split_once('.').unwrap();
+    let (p, s) = rest.split_once('.').unwrap();
+    let huge_header = URL_SAFE_NO_PAD.encode(format!(
+        r#"{{"alg":"RS256","kid":"rsa-1","pad":"{}"}}"#,
+        "x".repeat(5000)
+    ));
+    let deep = URL_SAFE_NO_PAD.encode(format!(
+        r#"{{"alg":"RS256","kid":"rsa-1","x":{}1{}}}"#,
+        "[".repeat(3000),
+        "]".repeat(3000)
+    ));
+    let cases: Vec<String> = vec![
+        String::new(),
+        ".".into(),
+        "..".into(),
+        "...".into(),
+        format!("{h}.{p}"),
+        format!("{h}.{p}.{s}.{s}"),
+        format!("{h}.{p}.{s}."),
+        format!("{h}..{s}"),
+        format!("{h}.{p}.!!!"),
+        format!("{h}.{p}.{s}=="),
+        format!("{h}.{p}.{}", s.replace('-', "+").replace('_', "/")),
+        format!("{}.{p}.{s}", &h[1..]),
+        format!("{h}.{}.{s}", &p[..p.len() - 1]),
+        format!("{huge_header}.{p}.{s}"),
+        format!("{deep}.{p}.{s}"),
+        format!("{h}.{}.{s}", "A".repeat(9000)),
+        format!("{h}.{p}.{}", "A".repeat(2000)),
+        format!("{}.{p}.{s}", URL_SAFE_NO_PAD.encode(b"\xff\xfe")),
+        format!("{}.{p}.{s}", URL_SAFE_NO_PAD.encode(b"null")),
+        format!(
+            "{}.{p}.{s}",
+            URL_SAFE_NO_PAD.encode(br#"{"alg":"RS256","kid":7}"#)
+        ),
+        format!(
+            "{}.{p}.{s}",
+            URL_SAFE_NO_PAD.encode(br#"{"alg":"rs256","kid":"rsa-1"}"#)
+        ),
+        format!("{}.{p}.{s}", URL_SAFE_NO_PAD.encode(br#"{"kid":"rsa-1"}"#)),
+        format!(
+            "{}.{p}.{s}",
+            URL_SAFE_NO_PAD.encode(br#"{"alg":"RS256","alg":"HS256","kid":"rsa-1"}"#)
+        ),
+    ];
+    for token in &cases {
+        let verdict = oauth2::verify(&bearer(token), &keys, &policy, at);
+        assert!(
+            matches!(
+                verdict,
+                Err(TokenRejection::Rejected(
+                    Rejection::InvalidToken
+                        | Rejection::MissingHeader(_)
+                        | Rejection::MalformedHeader(_)
+                ))
+            ),
+            "{token:.80}: {verdict:?}"
+        );
+    }
+    // Headers: repeated, other schemes, non-ASCII, over the bound.
+    let mut repeated = bearer(&valid);
+    repeated.append(
+        "authorization",
+        HeaderValue::from_str(&format!("Bearer {valid}")).unwrap(),
+    );
+    assert_eq!(
+        oauth2::verify(&repeated, &keys, &policy, at).unwrap_err(),
+        TokenRejection::Rejected(Rejection::RepeatedHeader("authorization"))
+    );
+    for value in [
+        format!("Basic {valid}"),
+        "Bearer".to_string(),
+        format!("Bearer{valid}"),
+        format!("Token {valid}"),
+    ] {
+        let mut headers = HeaderMap::new();
+        headers.insert("authorization", HeaderValue::from_str(&value).unwrap());
+        assert!(
+            oauth2::verify(&headers, &keys, &policy, at).is_err(),
+            "{value:.40}"
+        );
+    }
+    let mut binary = HeaderMap::new();
+    binary.insert(
+        "authorization",
+        HeaderValue::from_bytes(b"Bearer \xff.\xfe.\xfd").unwrap(),
+    );
+    assert!(oauth2::verify(&binary, &keys, &policy, at).is_err());
+    let huge = format!("Bearer {}", "A".repeat(1 << 20));
+    let mut headers = HeaderMap::new();
+    headers.insert("authorization", HeaderValue::from_str(&huge).unwrap());
+    let started = Instant::now();
+    assert!(oauth2::verify(&headers, &keys, &policy, at).is_err());
+    assert!(
+        started.elapsed() < Duration::from_millis(50),
+        "refused before any decoding"
+    );
+    // The scheme word is case-insensitive, as for `bearer`.
+    let mut lower = HeaderMap::new();
+    lower.insert(
+        "authorization",
+        HeaderValue::from_str(&format!("bearer {valid}")).unwrap(),
+    );
+    assert!(oauth2::verify(&lower, &keys, &policy, at).is_ok());
+}
+
+#[tokio::test]
+async fn discovery_then_cached_keys_and_one_refetch_for_an_unknown_kid() {
+    let issuer = Issuer::start();
+    let minted = mint(&issuer.url, now_secs());
+    issuer.serve(&minted.jwks);
+    let cache = cache(&issuer.url, Tuning::default());
+    let policy = policy(&issuer.url);
+    cache.start();
+    let now = SystemTime::now();
+    for (name, token, expect) in &minted.tokens {
+        let verdict = cache.verify(&bearer(token), &policy, now, WAIT).await;
+        match expect.as_str() {
+            "ok" => assert!(verdict.is_ok(), "{name}: {verdict:?}"),
+            _ => assert_eq!(
+                verdict.unwrap_err(),
+                Denied::Rejected(Rejection::InvalidToken),
+                "{name}"
+            ),
+        }
+    }
+    // One discovery, the first fetch, and one refetch for "kid unknown".
+    assert_eq!(issuer.discovery_hits(), 1);
+    assert_eq!(issuer.jwks_hits(), 2);
+}
+
+#[tokio::test]
+async fn rotation_is_picked_up_by_one_refetch_and_a_flood_of_kids_fetches_nothing_more() {
+    let issuer = Issuer::start();
+    let minted = mint(&issuer.url, now_secs());
+    issuer.serve(&minted.jwks);
+    let cache = cache(&issuer.url, Tuning::default());
+    let policy = policy(&issuer.url);
+    let now = SystemTime::now();
+    let valid = minted.tokens[0].1.clone();
+    assert!(
+        cache
+            .verify(&bearer(&valid), &policy, now, WAIT)
+            .await
+            .is_ok()
+    );
+    assert_eq!(issuer.jwks_hits(), 1);
+
+    // The issuer rotates: the new kid is accepted after exactly one refetch.
+    issuer.serve(&minted.jwks_rotated);
+    assert!(
+        cache
+            .verify(&bearer(&minted.rotated), &policy, now, WAIT)
+            .await
+            .is_ok()
+    );
+    assert_eq!(issuer.jwks_hits(), 2);
+    assert!(
+        cache
+            .verify(&bearer(&minted.rotated), &policy, now, WAIT)
+            .await
+            .is_ok()
+    );
+    // rsa-1 is gone from the rotated set; the refetch budget is spent, so
+    // its token is refused without another fetch.
+    assert_eq!(
+        cache
+            .verify(&bearer(&valid), &policy, now, WAIT)
+            .await
+            .unwrap_err(),
+        Denied::Rejected(Rejection::InvalidToken)
+    );
+
+    // A flood of random kids, concurrently: refused, and not one more fetch.
+    let mut flood = tokio::task::JoinSet::new();
+    for i in 0..500 {
+        let (cache, policy, token) = (
+            cache.clone(),
+            policy.clone(),
+            with_kid(&valid, &format!("flood-{i}")),
+        );
+        flood.spawn(async move { cache.verify(&bearer(&token), &policy, now, WAIT).await });
+    }
+    while let Some(verdict) = flood.join_next().await {
+        assert_eq!(
+            verdict.unwrap().unwrap_err(),
+            Denied::Rejected(Rejection::InvalidToken)
+        );
+    }
+    assert_eq!(issuer.jwks_hits(), 2);
+    assert_eq!(issuer.discovery_hits(), 1);
+}
+
+#[tokio::test]
+async fn a_flood_of_unknown_kids_on_a_fresh_cache_costs_one_refetch_per_interval() {
+    let issuer = Issuer::start();
+    let minted = mint(&issuer.url, now_secs());
+    issuer.serve(&minted.jwks);
+    let tuning = Tuning {
+        unknown_kid_interval: Duration::from_millis(700),
+        ..Tuning::default()
+    };
+    let cache = cache(&issuer.url, tuning);
+    let policy = policy(&issuer.url);
+    let valid = minted.tokens[0].1.clone();
+    let started = Instant::now();
+    let mut sent = 0;
+    // Two seconds of random kids, 20 at a time: at most one refetch per
+    // 700 ms, so at most 3 refetches after the first fetch.
+    while started.elapsed() < Duration::from_secs(2) {
+        let mut batch = tokio::task::JoinSet::new();
+        for _ in 0..20 {
+            sent += 1;
+            let (cache, policy) = (cache.clone(), policy.clone());
+            let token = with_kid(&valid, &format!("random-{sent}"));
+            batch.spawn(async move {
+                cache
+                    .verify(&bearer(&token), &policy, SystemTime::now(), WAIT)
+                    .await
+            });
+        }
+        while let Some(verdict) = batch.join_next().await {
+            assert_eq!(
+                verdict.unwrap().unwrap_err(),
+                Denied::Rejected(Rejection::InvalidToken)
+            );
+        }
+    }
+    let hits = issuer.jwks_hits();
+    assert!(sent > 200, "{sent}");
+    assert!((2..=4).contains(&hits), "{hits} fetches for {sent} tokens");
+}
+
+#[tokio::test]
+async fn an_issuer_down_at_start_is_unavailable_then_serves_once_up() {
+    let port = Issuer::free_port();
+    let mut issuer = Issuer::down(port);
+    let minted = mint(&issuer.url, now_secs());
+    issuer.serve(&minted.jwks);
+    let tuning = Tuning {
+        retry_min: Duration::from_millis(50),
+        retry_max: Duration::from_millis(200),
+        ..Tuning::default()
+    };
+    let cache = cache(&issuer.url, tuning);
+    let policy = policy(&issuer.url);
+    cache.start();
+    let valid = minted.tokens[0].1.clone();
+    let wait = Duration::from_millis(300);
+    assert_eq!(cache.keys(wait).await.unwrap_err(), Unavailable);
+    let started = Instant::now();
+    assert_eq!(
+        cache
+            .verify(&bearer(&valid), &policy, SystemTime::now(), wait)
+            .await
+            .unwrap_err(),
+        Denied::Unavailable
+    );
+    assert!(
+        started.elapsed() >= wait,
+        "waited for keys before answering 503"
+    );
+    // Garbage is refused at once, keys or not.
+    let started = Instant::now();
+    assert_eq!(
+        cache
+            .verify(&bearer("not.a.token!"), &policy, SystemTime::now(), wait)
+            .await
+            .unwrap_err(),
+        Denied::Rejected(Rejection::InvalidToken)
+    );
+    assert!(started.elapsed() < wait);
+
+    issuer.listen();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match cache
+            .verify(&bearer(&valid), &policy, SystemTime::now(), wait)
+            .await
+        {
+            Ok(_) => break,
+            Err(Denied::Unavailable) if Instant::now() < deadline => {}
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(issuer.jwks_hits(), 1);
+    // The issuer goes down again: the cached keys keep serving.
+    drop(issuer);
+    assert!(
+        cache
+            .verify(&bearer(&valid), &policy, SystemTime::now(), wait)
+            .await
+            .is_ok()
+    );
+}
+
+#[tokio::test]
+async fn stale_keys_serve_while_a_refresh_runs_and_max_age_is_bounded() {
+    let issuer = Issuer::start();
+    let minted = mint(&issuer.url, now_secs());
+    issuer.serve(&minted.jwks);
+    *issuer.cache_control.lock().unwrap() = "public, max-age=0".into();
+    let tuning = Tuning {
+        min_ttl: Duration::from_millis(300),
+        ..Tuning::default()
+    };
+    let cache = cache(&issuer.url, tuning);
+    let first = cache.keys(WAIT).await.unwrap();
+    assert_eq!(issuer.jwks_hits(), 1);
+    // max-age=0 is raised to the minimum: fresh for 300 ms, no refetch.
+    for _ in 0..20 {
+        let _ = cache.keys(WAIT).await.unwrap();
+    }
+    assert_eq!(issuer.jwks_hits(), 1);
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    issuer.serve(&minted.jwks_rotated);
+    // Stale: served at once, refreshed in the background.
+    let stale = cache.keys(Duration::ZERO).await.unwrap();
+    assert!(Arc::ptr_eq(&first, &stale));
+    let deadline = Instant::now() + WAIT;
+    while !cache.keys(WAIT).await.unwrap().contains_kid("rsa-2") {
+        assert!(Instant::now() < deadline, "refresh did not land");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(issuer.jwks_hits(), 2);
+}
+
+#[tokio::test]
+async fn discovery_must_name_the_configured_issuer() {
+    let issuer = Issuer::start();
+    let minted = mint(&issuer.url, now_secs());
+    issuer.serve(&minted.jwks);
+    *issuer.claimed_issuer.lock().unwrap() = Some("https://evil.example".into());
+    let cache = cache(&issuer.url, Tuning::default());
+    assert_eq!(
+        cache.keys(Duration::from_millis(500)).await.unwrap_err(),
+        Unavailable
+    );
+    assert!(issuer.discovery_hits() >= 1);
+    assert_eq!(
+        issuer.jwks_hits(),
+        0,
+        "no keys from a document for another issuer"
+    );
+}
+
+#[tokio::test]
+async fn an_explicit_jwks_url_skips_discovery() {
+    let issuer = Issuer::start();
+    let minted = mint(&issuer.url, now_secs());
+    issuer.serve(&minted.jwks);
+    let settings = OAuth2Settings {
+        jwks_url: Some(format!("{}/jwks.json", issuer.url)),
+        ..settings(&issuer.url)
+    };
+    let cache = JwksCache::new(&settings, Arc::new(HttpFetcher::default()));
+    assert_eq!(cache.keys(WAIT).await.unwrap().len(), 5);
+    assert_eq!(issuer.discovery_hits(), 0);
+    assert_eq!(issuer.jwks_hits(), 1);
+}
+
+#[tokio::test]
+async fn the_http_fetcher_is_bounded() {
+    let issuer = Issuer::start();
+    issuer.serve("{}");
+    let fetcher = HttpFetcher::default();
+    assert_eq!(
+        fetcher
+            .get(&format!("{}/big.json", issuer.url))
+            .await
+            .unwrap_err(),
+        FetchError::TooLarge
+    );
+    assert_eq!(
+        fetcher
+            .get(&format!("{}/missing", issuer.url))
+            .await
+            .unwrap_err(),
+        FetchError::Status(404)
+    );
+    let fetched = fetcher
+        .get(&format!("{}/jwks.json", issuer.url))
+        .await
+        .unwrap();
+    assert_eq!(fetched.body, b"{}");
+    assert_eq!(fetched.max_age, Some(Duration::from_secs(3600)));
+    assert_eq!(
+        fetcher.get("ftp://127.0.0.1/x").await.unwrap_err(),
+        FetchError::InvalidUrl
+    );
+    let closed = Issuer::free_port();
+    assert_eq!(
+        fetcher
+            .get(&format!("http://127.0.0.1:{closed}/"))
+            .await
+            .unwrap_err(),
+        FetchError::Connect
+    );
+    // A server that accepts and never answers.
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/jwks.json", silent.local_addr().unwrap());
+    let fetcher = HttpFetcher::new(Duration::from_millis(200), Duration::from_millis(300), 1024);
+    let started = Instant::now();
+    assert_eq!(fetcher.get(&url).await.unwrap_err(), FetchError::Timeout);
+    assert!(started.elapsed() < Duration::from_secs(2));
+    drop(silent);
+}
