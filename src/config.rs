@@ -17,6 +17,7 @@ use crate::metrics::MetricsConfig;
 use crate::network::AllowList;
 use crate::secret::{Secret, SecretRef, Secrets};
 use crate::secret_store::{Settings, StoreRef, settings_from_env};
+use crate::verify::oauth2::OAuth2Settings;
 use crate::verify::{DEFAULT_TOLERANCE, Scheme, Verifier};
 
 /// Default bound on one SQS send, retries included: well under API Gateway's 29 s.
@@ -73,6 +74,8 @@ pub struct SourceConfig {
     pub queue: QueueConfig,
     /// Its largest accepted body.
     pub max_body_bytes: usize,
+    /// The `oauth2` scheme's issuer and token policy.
+    pub oauth2: Option<OAuth2Settings>,
 }
 
 /// Everything the receiver needs, validated.
@@ -276,6 +279,12 @@ fn single_source<F: Fn(&str) -> Option<OsString>>(
             )
         })?),
     };
+    if scheme == Scheme::OAuth2 {
+        return Err(invalid(
+            "WEBHOOK_SCHEME",
+            "oauth2 sources are configured in HOOKLINE_SOURCES (issuer, audiences, scopes)",
+        ));
+    }
     let current = env
         .bytes("WEBHOOK_SECRET")
         .ok_or(ConfigError::Missing("WEBHOOK_SECRET"))?;
@@ -324,6 +333,7 @@ fn single_source<F: Fn(&str) -> Option<OsString>>(
             timeout,
         },
         max_body_bytes: MAX_MESSAGE_BYTES,
+        oauth2: None,
     })
 }
 

@@ -12,6 +12,7 @@ use time::OffsetDateTime;
 use crate::config::check_secret;
 use crate::config::{Config, QueueConfig};
 use crate::error::Failure;
+use crate::jwks::{Denied, HttpFetcher, JwksCache};
 use crate::message::{Envelope, OutboundMessage};
 use crate::metrics::{self, MetricsConfig, Observation};
 use crate::network::AllowList;
@@ -20,6 +21,7 @@ use crate::request::{Reply, Request};
 use crate::route;
 use crate::secret::{Secret, SecretRef, Secrets};
 use crate::secret_store::{Entry, KeyStore};
+use crate::verify::oauth2::{self, Policy};
 use crate::verify::{HANDSHAKE_HEADER, Rejection, Scheme, Verdict, Verifier, handshake};
 
 /// Time kept back from the invocation's deadline for answering: a send
@@ -56,6 +58,12 @@ enum Keys {
     /// Some come from a secret store: the verifier is rebuilt whenever the
     /// store's values change.
     Stored(Stored),
+    /// OAuth2 access tokens, against the issuer's keys (one cache per
+    /// issuer, shared by its sources, so its refetch limit holds).
+    OAuth2 {
+        cache: Arc<JwksCache>,
+        policy: Policy,
+    },
 }
 
 #[derive(Debug)]
@@ -135,13 +143,24 @@ impl<P: Publisher> Receiver<P> {
     pub fn new(config: Config, publisher: P) -> Self {
         let wait = config.secrets.wait;
         let mut next_ref = 0;
+        let mut issuers: HashMap<(String, Option<String>), Arc<JwksCache>> = HashMap::new();
         let sources: Vec<Source> = config
             .sources
             .into_iter()
             .map(|source| {
-                let keys = match source.verifier {
-                    Some(verifier) => Keys::Fixed(verifier),
-                    None => {
+                let keys = match (source.verifier, source.oauth2) {
+                    (_, Some(settings)) => {
+                        let key = (settings.issuer.clone(), settings.jwks_url.clone());
+                        let cache = issuers.entry(key).or_insert_with(|| {
+                            Arc::new(JwksCache::new(&settings, Arc::new(HttpFetcher::default())))
+                        });
+                        Keys::OAuth2 {
+                            cache: Arc::clone(cache),
+                            policy: settings.policy(),
+                        }
+                    }
+                    (Some(verifier), None) => Keys::Fixed(verifier),
+                    (None, None) => {
                         let mut local = Vec::new();
                         let mut refs = Vec::new();
                         for secret in source.secrets {
@@ -190,6 +209,16 @@ impl<P: Publisher> Receiver<P> {
         }
     }
 
+    /// Starts fetching every OAuth2 issuer's keys (inside the runtime, at
+    /// cold start); without it the first request starts the fetch.
+    pub fn start_key_fetches(&self) {
+        for source in &self.sources {
+            if let Keys::OAuth2 { cache, .. } = &source.keys {
+                cache.start();
+            }
+        }
+    }
+
     /// Gives the receiver its secret store: reference `i` is the `i`th of
     /// [`Config::store_refs`](crate::config::Config::store_refs).
     pub fn with_store(mut self, store: Box<dyn KeyStore>) -> Self {
@@ -215,7 +244,15 @@ impl<P: Publisher> Receiver<P> {
             Err(failure) => Outcome::Failed(failure),
         };
         let label = source.map_or(UNKNOWN_SOURCE, |source| source.name.as_str());
-        let challenge = source.and_then(|source| source.scheme.challenge());
+        let challenge = match (source, &outcome) {
+            // RFC 6750: no error code when no token was sent.
+            (Some(source), Outcome::Failed(Failure::Unauthorized(rejection)))
+                if source.scheme == Scheme::OAuth2 =>
+            {
+                Some(oauth2::challenge(*rejection))
+            }
+            (source, _) => source.and_then(|source| source.scheme.challenge()),
+        };
         let reply = reply(&outcome, challenge);
         self.record(label, &outcome, reply.status, body_size, started);
         reply
@@ -297,6 +334,14 @@ impl<P: Publisher> Receiver<P> {
             Keys::Stored(stored) => {
                 self.verify_stored(source.scheme, stored, headers, &body, now)
                     .await?
+            }
+            Keys::OAuth2 { cache, policy } => {
+                match cache.verify(headers, policy, now, self.wait).await {
+                    Ok(accepted) => Ok(accepted),
+                    Err(Denied::Rejected(rejection)) => Err(rejection),
+                    // No keys, and the issuer cannot be reached: undecided.
+                    Err(Denied::Unavailable) => return Err(Failure::KeysUnavailable),
+                }
             }
         }
         .map_err(Failure::from)?;

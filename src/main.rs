@@ -53,6 +53,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         });
         receiver = receiver.with_store(Box::new(store));
     }
+    receiver.start_key_fetches();
     let receiver: &'static Receiver<SqsPublisher> = Box::leak(Box::new(receiver));
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<lambda_event::HttpEvent>| async move {

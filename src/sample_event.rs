@@ -19,6 +19,8 @@ pub fn sample_secret(scheme: Scheme) -> &'static str {
         Scheme::Bearer => "bearer-token-0123456789",
         Scheme::Bracken => "12345",
         Scheme::StandardWebhooks => "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD",
+        // Tokens come from an identity provider, not a shared secret.
+        Scheme::OAuth2 => "",
     }
 }
 

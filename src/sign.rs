@@ -37,6 +37,8 @@ pub fn sign(
         Scheme::Basic => headers.push(credentials::sign_basic(secret)?),
         Scheme::Bearer => headers.push(credentials::sign_bearer(secret)?),
         Scheme::Bracken => headers.push(bracken::sign(secret, body)),
+        // A token comes from the identity provider: nothing to sign here.
+        Scheme::OAuth2 => return Err(KeyError::NotSecretBased),
         Scheme::StandardWebhooks => {
             let id = delivery.id.unwrap_or("msg_hookline");
             headers.extend(standard_webhooks::sign(

@@ -102,7 +102,7 @@ fn bare(scheme: Scheme, value: &str) -> (String, String) {
         Scheme::Bracken => "HMACSHA256 ",
         Scheme::StandardWebhooks => "v1,",
         Scheme::Basic => "Basic ",
-        Scheme::Bearer => "Bearer ",
+        Scheme::Bearer | Scheme::OAuth2 => "Bearer ",
         Scheme::OneCentre | Scheme::ActiGraph => "",
     };
     (

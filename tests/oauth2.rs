@@ -711,3 +711,97 @@ async fn the_http_fetcher_is_bounded() {
     assert!(started.elapsed() < Duration::from_secs(2));
     drop(silent);
 }
+
+mod common;
+
+/// The real binary with an `oauth2` source: every minted token gets its
+/// status, refusals carry the Bearer challenge, the ActiGraph handshake
+/// works, accepted events reach the queue, and an issuer that is down
+/// when the function starts makes requests 503, not 401.
+#[test]
+fn the_function_serves_an_oauth2_source() {
+    use common::function::{Function, block_on};
+    use common::moto::Moto;
+    use hookline::sample_event::{HttpRequest, Shape, event};
+
+    let moto = Moto::start();
+    let queue = block_on(moto.create_queue("hooks-oauth2"));
+    let port = Issuer::free_port();
+    let mut issuer = Issuer::down(port);
+    let minted = mint(&issuer.url, now_secs());
+    let sources = serde_json::json!({"sources": [{
+        "name": "centrepoint", "scheme": "oauth2", "issuer": issuer.url,
+        "audiences": [AUDIENCE], "client_ids": [CLIENT_ID], "scopes": [SCOPE],
+        "allow_http": true,
+    }]})
+    .to_string();
+    let mut function = Function::start(
+        hookline::Scheme::OneCentre,
+        &queue,
+        &moto.endpoint(),
+        &[
+            ("WEBHOOK_SCHEME", ""),
+            ("WEBHOOK_SECRET", ""),
+            ("HOOKLINE_SOURCES", &sources),
+            ("SECRETS_WAIT_MS", "500"),
+        ],
+    );
+    let body: &[u8] = br#"{"event":"oauth2"}"#;
+    let mut send = |headers: Vec<(String, String)>| {
+        let request = HttpRequest {
+            path: "/webhooks/centrepoint",
+            ..common::request(headers, body, false)
+        };
+        let (status, response) = function.send_event(&event(Shape::HttpV2, &request));
+        let challenge = response["headers"]["www-authenticate"]
+            .as_str()
+            .map(str::to_owned);
+        (status, challenge)
+    };
+    let auth = |token: &str| vec![("Authorization".to_owned(), format!("Bearer {token}"))];
+    let valid = minted
+        .tokens
+        .iter()
+        .find(|(_, _, expect)| expect == "ok")
+        .unwrap()
+        .1
+        .clone();
+    // The issuer is down: undecidable, so 503 for the provider to retry.
+    assert_eq!(send(auth(&valid)).0, 503);
+    issuer.serve(&minted.jwks);
+    issuer.listen();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while send(auth(&valid)).0 != 200 {
+        assert!(Instant::now() < deadline, "keys never arrived");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let mut accepted = 1;
+    for (name, token, expect) in &minted.tokens {
+        let (status, challenge) = send(auth(token));
+        match expect.as_str() {
+            "ok" => {
+                assert_eq!(status, 200, "{name}");
+                accepted += 1;
+            }
+            _ => {
+                assert_eq!(status, 401, "{name}");
+                assert!(
+                    challenge
+                        .as_deref()
+                        .is_some_and(|c| c.starts_with("Bearer realm=")),
+                    "{name}: {challenge:?}"
+                );
+            }
+        }
+    }
+    let (status, challenge) = send(vec![]);
+    assert_eq!(status, 401);
+    assert_eq!(challenge.as_deref(), Some("Bearer realm=\"hookline\""));
+    // The validation handshake, as for bearer.
+    let handshake = vec![
+        ("X-ActiGraph-Event".to_owned(), "validation".to_owned()),
+        ("X-ActiGraph-Hook-Secret".to_owned(), "code-123".to_owned()),
+    ];
+    assert_eq!(send(handshake).0, 200);
+    assert_eq!(block_on(moto.drain(&queue)).len(), accepted);
+}

@@ -16,6 +16,7 @@ use super::{
 use crate::message::MAX_MESSAGE_BYTES;
 use crate::network::AllowList;
 use crate::secret::SecretRef;
+use crate::verify::oauth2::OAuth2Settings;
 use crate::verify::{DEFAULT_TOLERANCE, Scheme};
 
 /// More sources than any team has providers; bounds init work.
@@ -43,6 +44,19 @@ struct SourceSpec {
     tolerance_seconds: Option<u64>,
     #[serde(default, deserialize_with = "number")]
     max_body_bytes: Option<u64>,
+    // The oauth2 scheme's issuer and what its tokens must carry.
+    issuer: Option<String>,
+    jwks_url: Option<String>,
+    #[serde(default, deserialize_with = "one_or_many")]
+    audiences: Vec<String>,
+    #[serde(default, deserialize_with = "one_or_many")]
+    client_ids: Vec<String>,
+    #[serde(default, deserialize_with = "one_or_many")]
+    scopes: Vec<String>,
+    #[serde(default, deserialize_with = "number")]
+    clock_skew_seconds: Option<u64>,
+    #[serde(default)]
+    allow_http: bool,
 }
 
 /// A list, or one string standing for a list of one (what a CloudFormation
@@ -184,7 +198,38 @@ fn source(
         Some(0) => return Err(fail("tolerance_seconds", "at least 1".into())),
         Some(seconds) => Duration::from_secs(seconds),
     };
-    if spec.secrets.is_empty() {
+    let oauth2 = match (scheme, spec.issuer) {
+        (Scheme::OAuth2, Some(issuer)) => {
+            if !spec.secrets.is_empty() {
+                return Err(fail(
+                    "secrets",
+                    "oauth2 checks tokens against the issuer's keys: no secrets".into(),
+                ));
+            }
+            let mut settings = OAuth2Settings::new(issuer);
+            settings.jwks_url = spec.jwks_url;
+            settings.audiences = spec.audiences;
+            settings.client_ids = spec.client_ids;
+            settings.scopes = spec.scopes;
+            if let Some(skew) = spec.clock_skew_seconds {
+                settings.clock_skew_seconds = skew;
+            }
+            settings.allow_http = spec.allow_http;
+            settings
+                .validate()
+                .map_err(|(field, reason)| fail(field, reason))?;
+            Some(settings)
+        }
+        (Scheme::OAuth2, None) => return Err(fail("issuer", "oauth2 needs its issuer".into())),
+        (_, Some(_)) => {
+            return Err(fail(
+                "issuer",
+                "only the oauth2 scheme takes an issuer".into(),
+            ));
+        }
+        (_, None) => None,
+    };
+    if spec.secrets.is_empty() && oauth2.is_none() {
         return Err(fail("secrets", "at least one secret reference".into()));
     }
     let mut secrets = Vec::with_capacity(spec.secrets.len());
@@ -202,8 +247,11 @@ fn source(
         secrets
             .push(resolve(secret, scheme, tolerance, env).map_err(|reason| fail(&field, reason))?);
     }
-    let verifier =
-        local_verifier(scheme, &secrets, tolerance).map_err(|e| fail("secrets", e.to_string()))?;
+    let verifier = match oauth2 {
+        Some(_) => None,
+        None => local_verifier(scheme, &secrets, tolerance)
+            .map_err(|e| fail("secrets", e.to_string()))?,
+    };
     let networks = AllowList::parse(spec.allowed_networks.iter().map(String::as_str))
         .map_err(|(at, reason)| fail(&format!("allowed_networks[{at}]"), reason))?;
     let url = match (spec.queue_url, default_queue) {
@@ -251,6 +299,7 @@ fn source(
             timeout,
         },
         max_body_bytes,
+        oauth2,
     })
 }
 

@@ -37,6 +37,10 @@ pub enum Scheme {
     Bracken,
     /// Standard Webhooks (and Svix): `webhook-id`/`webhook-timestamp`/`webhook-signature`.
     StandardWebhooks,
+    /// OAuth2 access tokens (JWTs) checked against the issuer's keys
+    /// (ActiGraph's OAuth2 option for real). Configured in the sources
+    /// document; it has no shared secret, so it is not in [`Scheme::ALL`].
+    OAuth2,
 }
 
 impl Scheme {
@@ -59,13 +63,17 @@ impl Scheme {
             Scheme::Bearer => "bearer",
             Scheme::Bracken => "bracken",
             Scheme::StandardWebhooks => "standard-webhooks",
+            Scheme::OAuth2 => "oauth2",
         }
     }
 
     /// ActiGraph offers HMAC, Basic and Bearer; all three get its validation
     /// handshake and its delivery id.
     pub fn is_actigraph_family(self) -> bool {
-        matches!(self, Scheme::ActiGraph | Scheme::Basic | Scheme::Bearer)
+        matches!(
+            self,
+            Scheme::ActiGraph | Scheme::Basic | Scheme::Bearer | Scheme::OAuth2
+        )
     }
 
     /// Basic and Bearer failures answer with a `WWW-Authenticate` challenge.
@@ -73,6 +81,7 @@ impl Scheme {
         match self {
             Scheme::Basic => Some("Basic realm=\"hookline\", charset=\"UTF-8\""),
             Scheme::Bearer => Some("Bearer realm=\"hookline\""),
+            Scheme::OAuth2 => Some("Bearer realm=\"hookline\", error=\"invalid_token\""),
             _ => None,
         }
     }
@@ -84,6 +93,7 @@ impl FromStr for Scheme {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Scheme::ALL
             .into_iter()
+            .chain([Scheme::OAuth2])
             .find(|scheme| scheme.name() == s)
             .ok_or(UnknownScheme)
     }
@@ -92,7 +102,7 @@ impl FromStr for Scheme {
 /// A scheme name that is not one of [`Scheme::ALL`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown scheme; expected one of onecentre, actigraph, basic, bearer, bracken, standard-webhooks"
+    "unknown scheme; expected one of onecentre, actigraph, basic, bearer, bracken, standard-webhooks, oauth2"
 )]
 pub struct UnknownScheme;
 
@@ -108,6 +118,9 @@ pub enum KeyError {
     /// A `whsec_` secret whose remainder is not standard base64.
     #[error("a `whsec_` secret must be followed by standard base64")]
     WhsecBase64,
+    /// `oauth2` takes an issuer, not secrets.
+    #[error("the oauth2 scheme is checked against an issuer's keys, not secrets")]
+    NotSecretBased,
     /// A `whpk_` key that is not a base64 Ed25519 public key, or a weak one.
     #[error("a `whpk_` key must be followed by a base64 Ed25519 public key (32 bytes)")]
     WhpkFormat,
@@ -261,6 +274,7 @@ impl Verifier {
                     .map(standard_webhooks::key)
                     .collect::<Result<_, _>>()?,
             ),
+            Scheme::OAuth2 => return Err(KeyError::NotSecretBased),
         };
         Ok(Self {
             scheme,
