@@ -329,14 +329,18 @@ impl<P: Publisher> Receiver<P> {
                 .map(Outcome::Handshake)
                 .map_err(|_| Failure::BadHandshake);
         }
+        // Waiting for keys is bounded by the invocation's deadline too, so
+        // the answer is a 503 rather than a Lambda timeout.
+        let wait = time_left(request.deadline).map_or(self.wait, |left| left.min(self.wait));
         let accepted = match &source.keys {
             Keys::Fixed(verifier) => verifier.verify(headers, &body, now),
             Keys::Stored(stored) => {
-                self.verify_stored(source.scheme, stored, headers, &body, now)
+                self.verify_stored(source.scheme, stored, headers, &body, now, wait)
                     .await?
             }
+            // Keys, then perhaps one refetch for a new `kid`: half each.
             Keys::OAuth2 { cache, policy } => {
-                match cache.verify(headers, policy, now, self.wait).await {
+                match cache.verify(headers, policy, now, wait / 2).await {
                     Ok(accepted) => Ok(accepted),
                     Err(Denied::Rejected(rejection)) => Err(rejection),
                     // No keys, and the issuer cannot be reached: undecided.
@@ -379,9 +383,10 @@ impl<P: Publisher> Receiver<P> {
         headers: &http::HeaderMap,
         body: &[u8],
         now: SystemTime,
+        wait: Duration,
     ) -> Result<Verdict, Failure> {
         let store = self.store.as_deref().ok_or(Failure::KeysUnavailable)?;
-        let deadline = Instant::now() + self.wait;
+        let deadline = Instant::now() + wait;
         let left = || deadline.saturating_duration_since(Instant::now());
         let mut entries = Vec::with_capacity(stored.refs.len());
         for &r in &stored.refs {
@@ -416,6 +421,18 @@ impl<P: Publisher> Receiver<P> {
     }
 }
 
+/// The time a request may still spend: up to [`DEADLINE_MARGIN`] before the
+/// invocation's deadline, or half of what is left when that is less than
+/// twice the margin. `None` without a deadline.
+fn time_left(deadline: Option<Instant>) -> Option<Duration> {
+    let remaining = deadline?.saturating_duration_since(Instant::now());
+    Some(if remaining > DEADLINE_MARGIN * 2 {
+        remaining - DEADLINE_MARGIN
+    } else {
+        remaining / 2
+    })
+}
+
 /// Runs a send, abandoning it [`DEADLINE_MARGIN`] before the invocation's
 /// deadline (or halfway there, when less than twice the margin is left).
 /// The SDK's own timeout (`SQS_TIMEOUT_MS`) bounds it too.
@@ -423,14 +440,8 @@ async fn within(
     deadline: Option<Instant>,
     send: impl Future<Output = Result<String, PublishError>>,
 ) -> Result<String, PublishError> {
-    let Some(deadline) = deadline else {
+    let Some(left) = time_left(deadline) else {
         return send.await;
-    };
-    let remaining = deadline.saturating_duration_since(Instant::now());
-    let left = if remaining > DEADLINE_MARGIN * 2 {
-        remaining - DEADLINE_MARGIN
-    } else {
-        remaining / 2
     };
     tokio::time::timeout(left, send)
         .await

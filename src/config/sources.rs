@@ -112,22 +112,23 @@ pub fn valid_name(name: &str) -> bool {
             .all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_'))
 }
 
-/// serde_json quotes the offending value in some messages (`invalid type:
-/// string "…"`); a misplaced secret must not reach the init log that way.
-fn without_values(message: &str) -> String {
-    let mut out = String::with_capacity(message.len());
-    let mut quoted = false;
-    for c in message.chars() {
-        if c == '"' {
-            if !quoted {
-                out.push_str("\"…\"");
+/// What went wrong in serde's terms, never its message: serde quotes the
+/// offending value or key, and a misplaced secret must not reach the init
+/// log that way.
+fn without_values(error: &serde_json::Error) -> String {
+    let text = error.to_string();
+    if text.starts_with("unknown field") {
+        "an unknown field (see the README's sources table)".to_owned()
+    } else if text.starts_with("missing field") {
+        "a required field is missing (name, scheme, and secrets or issuer)".to_owned()
+    } else {
+        match error.classify() {
+            serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+                "not valid JSON".to_owned()
             }
-            quoted = !quoted;
-        } else if !quoted {
-            out.push(c);
+            _ => "a field has the wrong type".to_owned(),
         }
     }
-    out
 }
 
 /// Parses and validates the document; `default_queue` is `QUEUE_URL`.
@@ -144,7 +145,7 @@ pub(super) fn parse(
             "expected {{\"sources\": [...]}} (line {}, column {}): {}",
             error.line(),
             error.column(),
-            without_values(&error.to_string())
+            without_values(&error)
         ),
     })?;
     if document.sources.is_empty() || document.sources.len() > MAX_SOURCES {
@@ -167,7 +168,7 @@ pub(super) fn parse(
             reason,
         };
         let spec: SourceSpec = serde_json::from_value(value)
-            .map_err(|error| fail("-", without_values(&error.to_string())))?;
+            .map_err(|error| fail("-", without_values(&error)))?;
         sources.push(source(spec, default_queue, timeout, &env, &fail)?);
         if !names.insert(sources[index].name.clone()) {
             return Err(fail("name", "another source has this name".into()));
@@ -429,6 +430,9 @@ mod tests {
             r#"{"sources":[{"name":"a","scheme":"bracken","secrets":"hunter2"}]}"#,
             r#"{"sources":[{"name":"a","scheme":"bracken","secrets":[{"v":"hunter2"}]}]}"#,
             r#"{"sources":[{"name":"a","scheme":"bracken","secrets":["env:A_SECRET"],"queue_url":"hunter2"}]}"#,
+            r#"{"sources":[{"name":"a","scheme":"bracken","secrets":["env:A_SECRET"],"allow_http":"x\"hunter2-tail"}]}"#,
+            r#"{"sources":"x\"hunter2-tail"}"#,
+            r#"{"sources":[{"name":"a","scheme":"bracken","secrets":["env:A_SECRET"],"whsec_hunter2":1}]}"#,
         ] {
             let error = load(text).expect_err(text).to_string();
             assert!(!error.contains("hunter2"), "{error}");

@@ -229,12 +229,14 @@ impl<S: SecretSource> SecretCache<S> {
                         last_error: state.last_error,
                     });
                 }
-                // A request may start a fetch while none runs, though not
-                // more often than the first retry delay.
+                // A request may start a fetch while none runs, but only once
+                // the retry backoff allows one: unsigned traffic must not
+                // raise the rate of calls to the store.
                 if !state.in_flight
                     && state
                         .last_attempt
                         .is_none_or(|at| now - at >= self.settings.retry_initial)
+                    && state.next_refresh.is_none_or(|at| now >= at)
                 {
                     self.spawn_fetch(slot, &mut state);
                 }
@@ -688,8 +690,8 @@ mod tests {
         let _guard = tracing::subscriber::set_default(subscriber);
         let cache = cache(Err(FetchErrorKind::AccessDenied));
         cache.start();
-        // Ten minutes of retries and requests: two TTLs, so two lines.
-        for _ in 0..600 {
+        // Just under ten minutes of retries and requests: two TTLs, so two lines.
+        for _ in 0..590 {
             let _ = cache.get(0, Duration::from_millis(10)).await;
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
