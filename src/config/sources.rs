@@ -167,8 +167,8 @@ pub(super) fn parse(
             field: field.to_owned(),
             reason,
         };
-        let spec: SourceSpec = serde_json::from_value(value)
-            .map_err(|error| fail("-", without_values(&error)))?;
+        let spec: SourceSpec =
+            serde_json::from_value(value).map_err(|error| fail("-", without_values(&error)))?;
         sources.push(source(spec, default_queue, timeout, &env, &fail)?);
         if !names.insert(sources[index].name.clone()) {
             return Err(fail("name", "another source has this name".into()));
