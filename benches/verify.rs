@@ -69,18 +69,22 @@ fn verification(c: &mut Criterion) {
                 b.iter(|| verifier.verify(black_box(&signed), black_box(&compact), now))
             });
         }
-        let loose = loose_body(size);
-        let bracken = Verifier::new(
-            Scheme::Bracken,
-            &Secrets::one("12345"),
-            Duration::from_secs(300),
-        )
-        .unwrap();
-        let signed = headers(Scheme::Bracken, &loose);
-        assert!(bracken.verify(&signed, &loose, now).is_ok());
-        group.bench_function("bracken-reserialised", |b| {
-            b.iter(|| bracken.verify(black_box(&signed), black_box(&loose), now))
-        });
+        // Past FALLBACK_MAX_BYTES a body that is not in Node's form is 413,
+        // never re-serialised: benches/fallback measures that side.
+        if size <= hookline::verify::FALLBACK_MAX_BYTES {
+            let loose = loose_body(size);
+            let bracken = Verifier::new(
+                Scheme::Bracken,
+                &Secrets::one("12345"),
+                Duration::from_secs(300),
+            )
+            .unwrap();
+            let signed = headers(Scheme::Bracken, &loose);
+            assert!(bracken.verify(&signed, &loose, now).is_ok());
+            group.bench_function("bracken-reserialised", |b| {
+                b.iter(|| bracken.verify(black_box(&signed), black_box(&loose), now))
+            });
+        }
 
         let sha1 = Hmac::<sha1::Sha1>::new_from_slice(b"key").unwrap();
         group.bench_function("hmac-sha1", |b| {
