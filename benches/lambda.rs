@@ -125,11 +125,21 @@ enum Until {
 
 /// One cold start of `runtime`, from exec until `until`.
 fn start_once(runtime: &Runtime, queue: &str, endpoint: &str, until: Until) -> Duration {
-    let mut api = RuntimeApi::start();
     // Signed before the clock starts: the sender's work is not the function's.
-    let payload = signed_event(0);
+    start_with(runtime, &env(queue, endpoint), &signed_event(0), until)
+}
+
+/// One cold start of `runtime` with `env`, from exec until `until`
+/// (`payload` is the request answered for [`Until::Answer`]).
+fn start_with(
+    runtime: &Runtime,
+    env: &[(&str, String)],
+    payload: &serde_json::Value,
+    until: Until,
+) -> Duration {
+    let mut api = RuntimeApi::start();
     let started = Instant::now();
-    let mut child = spawn(&api, runtime, &env(queue, endpoint));
+    let mut child = spawn(&api, runtime, env);
     let elapsed = match until {
         Until::Poll => {
             let poll = api.wait("GET");
@@ -139,7 +149,7 @@ fn start_once(runtime: &Runtime, queue: &str, endpoint: &str, until: Until) -> D
         }
         Until::Answer => {
             assert!(
-                invoke_ok(&mut api, &payload),
+                invoke_ok(&mut api, payload),
                 "{} did not answer 200",
                 runtime.name
             );
@@ -179,6 +189,10 @@ fn cold_start(runtime: &Runtime, queue: &str, endpoint: &str, runs: usize) -> Ve
 }
 
 fn signed_event(n: usize) -> serde_json::Value {
+    signed_event_to(n, "/webhook")
+}
+
+fn signed_event_to(n: usize, path: &str) -> serde_json::Value {
     let body = format!(r#"{{"type":"invoice.paid","n":{n},"amount":1200,"currency":"EUR"}}"#);
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -202,7 +216,7 @@ fn signed_event(n: usize) -> serde_json::Value {
         Shape::HttpV2,
         &HttpRequest {
             method: "POST",
-            path: "/webhook",
+            path,
             headers,
             body: body.as_bytes(),
             base64: false,
@@ -217,6 +231,117 @@ fn invoke_ok(api: &mut RuntimeApi, payload: &serde_json::Value) -> bool {
         Invocation::Response(r) => r["statusCode"] == 200,
         Invocation::Error(e) => panic!("{e}"),
     }
+}
+
+/// A second Standard Webhooks secret, the "previous" one of a rotation, so
+/// each configuration holds two values as a rotating deployment does.
+const PREVIOUS_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+/// Where a source's two secrets come from in [`store_env`].
+#[derive(Clone, Copy)]
+enum SecretsFrom {
+    /// `env:` references to two variables set alongside.
+    Env,
+    /// A `secretsmanager:` and an `ssm:` reference, held by moto.
+    Store,
+}
+
+/// Puts the two secrets [`SecretsFrom::Store`] names into moto.
+fn seed_store(rt: &tokio::runtime::Runtime, endpoint: &str) {
+    use aws_config::{BehaviorVersion, Region};
+    rt.block_on(async {
+        let sdk = aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_secretsmanager::config::Credentials::new(
+                "test", "test", None, None, "test",
+            ))
+            .endpoint_url(endpoint)
+            .load()
+            .await;
+        aws_sdk_secretsmanager::Client::new(&sdk)
+            .create_secret()
+            .name("bench/webhook")
+            .secret_string(sample_secret(SECRET_SCHEME))
+            .send()
+            .await
+            .expect("secret created in moto");
+        aws_sdk_ssm::Client::new(&sdk)
+            .put_parameter()
+            .name("/bench/webhook-previous")
+            .value(PREVIOUS_SECRET)
+            .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+            .send()
+            .await
+            .expect("parameter created in moto");
+    });
+}
+
+/// One Standard Webhooks source, `/webhooks/bench`, its two secrets from `from`.
+fn store_env(queue: &str, endpoint: &str, from: SecretsFrom) -> Vec<(&'static str, String)> {
+    let secrets = match from {
+        SecretsFrom::Env => r#"["env:BENCH_SECRET","env:BENCH_SECRET_PREVIOUS"]"#,
+        SecretsFrom::Store => r#"["secretsmanager:bench/webhook","ssm:/bench/webhook-previous"]"#,
+    };
+    let mut env: Vec<_> = env(queue, endpoint)
+        .into_iter()
+        .filter(|(key, _)| !key.starts_with("WEBHOOK_"))
+        .collect();
+    env.push((
+        "HOOKLINE_SOURCES",
+        format!(
+            r#"{{"sources":[{{"name":"bench","scheme":"{}","secrets":{secrets}}}]}}"#,
+            SECRET_SCHEME.name()
+        ),
+    ));
+    env.push(("AWS_ENDPOINT_URL_SECRETS_MANAGER", endpoint.into()));
+    env.push(("AWS_ENDPOINT_URL_SSM", endpoint.into()));
+    if let SecretsFrom::Env = from {
+        env.push(("BENCH_SECRET", sample_secret(SECRET_SCHEME).into()));
+        env.push(("BENCH_SECRET_PREVIOUS", PREVIOUS_SECRET.into()));
+    }
+    env
+}
+
+/// Cold starts with the secrets in a store and in `env:` variables,
+/// interleaved; prints the table.
+fn store_cold_starts(runtime: &Runtime, queue: &str, endpoint: &str, runs: usize) {
+    let configs = [
+        ("`env:` references (two variables)", SecretsFrom::Env),
+        (
+            "`secretsmanager:` + `ssm:` references (moto)",
+            SecretsFrom::Store,
+        ),
+    ];
+    let payload = signed_event_to(0, "/webhooks/bench");
+    let mut times: [[Vec<Duration>; 2]; 2] = Default::default();
+    for until in [Until::Poll, Until::Answer] {
+        for _ in 0..runs {
+            for (index, (_, from)) in configs.iter().enumerate() {
+                let env = store_env(queue, endpoint, *from);
+                times[until as usize][index].push(start_with(runtime, &env, &payload, until));
+            }
+        }
+    }
+    for list in times.iter_mut().flatten() {
+        list.sort();
+    }
+    println!("### Cold start with secrets in a store ({runs} runs of each, interleaved)\n");
+    println!(
+        "| one source, two secrets | exec → first poll p50 | p90 | exec → first 200 p50 | p90 |\n|---|---|---|---|---|"
+    );
+    for (index, (name, _)) in configs.iter().enumerate() {
+        let (poll, answer) = (&times[0][index], &times[1][index]);
+        println!(
+            "| {name} | {} | {} | {} | {} |",
+            ms(percentile(poll, 0.5)),
+            ms(percentile(poll, 0.9)),
+            ms(percentile(answer, 0.5)),
+            ms(percentile(answer, 0.9)),
+        );
+    }
+    println!(
+        "\nThe store's values are fetched in the background from init on, so init does not wait for them; the first request does, for whatever of the fetch is left (one `GetSecretValue` and one `GetParameter` to moto, each on a new connection), before it verifies and sends to SQS.\n"
+    );
 }
 
 struct Warm {
@@ -441,6 +566,10 @@ fn main() {
             "\nExec → first poll is what Lambda reports as init. Exec → first 200 adds one request: the stand-in hands the signed event to the first poll and the clock stops at the function's answer; for hookline that includes verifying and the first `SendMessage` to moto (a new connection), the bare binary answers without SQS.\n"
         );
     }
+
+    eprintln!("bench: cold start, secrets in a store and in env: interleaved");
+    seed_store(&rt, &endpoint);
+    store_cold_starts(hookline, &queue, &endpoint, cold_runs);
 
     println!("### Cold start (exec → first Runtime API poll, {cold_runs} runs)\n");
     println!("| runtime | p50 | p90 | vs hookline |\n|---|---|---|---|");

@@ -8,8 +8,13 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use hmac::{Hmac, Mac};
 use hookline::sample_event::sample_secret;
 use hookline::sign::{Delivery, sign};
+use hookline::verify::oauth2::{self, KeySet, Policy};
 use hookline::{Scheme, Secrets, Verifier};
 use http::{HeaderMap, HeaderName, HeaderValue};
+use jsonwebtoken::Algorithm;
+
+#[path = "../tests/oauth2/keys.rs"]
+mod keys;
 
 const NOW: i64 = 1_700_000_000;
 
@@ -49,6 +54,14 @@ fn headers(scheme: Scheme, body: &[u8]) -> HeaderMap {
 
 fn verification(c: &mut Criterion) {
     let now = UNIX_EPOCH + Duration::from_secs(NOW as u64);
+    let key_set = KeySet::from_jwks(keys::jwks().as_bytes()).unwrap();
+    let policy = Policy {
+        issuer: keys::ISSUER.into(),
+        audiences: vec![keys::AUDIENCE.into()],
+        client_ids: vec![keys::CLIENT_ID.into()],
+        scopes: vec![keys::SCOPE.into()],
+        clock_skew: Duration::from_secs(60),
+    };
     for size in [1024, 64 * 1024, 1024 * 1024] {
         let mut group = c.benchmark_group(format!("verify/{size}"));
         group.throughput(Throughput::Bytes(size as u64));
@@ -83,6 +96,24 @@ fn verification(c: &mut Criterion) {
             assert!(bracken.verify(&signed, &loose, now).is_ok());
             group.bench_function("bracken-reserialised", |b| {
                 b.iter(|| bracken.verify(black_box(&signed), black_box(&loose), now))
+            });
+        }
+
+        // A bearer token does not cover the body: the same cost at every
+        // size. Keys parsed once, as a warm instance holds them.
+        for (name, alg, kid) in [
+            ("oauth2-rs256", Algorithm::RS256, keys::RSA_KID),
+            ("oauth2-es256", Algorithm::ES256, keys::EC_KID),
+        ] {
+            let token = keys::token(alg, Some(kid), &keys::claims(NOW as u64));
+            let mut bearer = HeaderMap::new();
+            bearer.insert(
+                http::header::AUTHORIZATION,
+                HeaderValue::from_str(&format!("Bearer {token}")).unwrap(),
+            );
+            assert!(oauth2::verify(&bearer, &key_set, &policy, now).is_ok());
+            group.bench_function(name, |b| {
+                b.iter(|| oauth2::verify(black_box(&bearer), &key_set, &policy, now))
             });
         }
 

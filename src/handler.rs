@@ -20,7 +20,7 @@ use crate::publish::{PublishError, Publisher};
 use crate::request::{Reply, Request};
 use crate::route;
 use crate::secret::{Secret, SecretRef, Secrets};
-use crate::secret_store::{Entry, KeyStore};
+use crate::secret_store::{Entry, KeyStore, Refetch};
 use crate::verify::oauth2::{self, Policy};
 use crate::verify::{HANDSHAKE_HEADER, Rejection, Scheme, Verdict, Verifier, handshake};
 
@@ -405,19 +405,36 @@ impl<P: Publisher> Receiver<P> {
         ) {
             return Ok(verdict);
         }
-        let mut newer = false;
+        // No value matched: ask the store again. Only values it confirmed
+        // make the mismatch a forgery; if it could not be read, the sender
+        // may hold a rotated secret, so nothing is decided (503).
+        let (mut newer, mut unconfirmed) = (false, false);
         for (entry, &r) in entries.iter_mut().zip(&stored.refs) {
-            if let Some(fresh) = store.refetch(r, entry.generation, left()).await {
-                *entry = fresh;
-                newer = true;
+            match store.refetch(r, entry.generation, left()).await {
+                Refetch::Refreshed(fresh) => {
+                    *entry = fresh;
+                    newer = true;
+                }
+                Refetch::Unchanged => {}
+                Refetch::Failed(_) => unconfirmed = true,
             }
         }
-        if !newer {
-            return Ok(verdict);
+        let verdict = if newer {
+            stored
+                .verifier(scheme, &entries)?
+                .verify(headers, body, now)
+        } else {
+            verdict
+        };
+        if unconfirmed
+            && matches!(
+                verdict,
+                Err(Rejection::SignatureMismatch | Rejection::CredentialsMismatch)
+            )
+        {
+            return Err(Failure::KeysUnavailable);
         }
-        Ok(stored
-            .verifier(scheme, &entries)?
-            .verify(headers, body, now))
+        Ok(verdict)
     }
 }
 

@@ -22,20 +22,31 @@
 //!   `allowed_networks`; `sender`: the address AWS records for the
 //!   connection (where the event's shape keeps it; an ALB's appended
 //!   `X-Forwarded-For` entry);
+//! - `oauth2` cases (scheme `oauth2`, one source on `/webhooks/oauth2` with
+//!   its keys on a loopback JWKS server): `token` names the bearer token
+//!   sent as `Authorization: Bearer …` (see [`oauth2_token`]; default a
+//!   valid RS256 token; `signed: false` sends no `Authorization`), `{sig}`
+//!   is that token and `{sig_h}`, `{sig_p}`, `{sig_s}` its three segments,
+//!   in header values and in `event` values;
 //! - `enqueued`: for the few cases that are accepted (a captured signature
 //!   over a respelled body), the one message body that must be on the queue:
 //!   the text that was signed, never the bytes sent.
 
 mod common;
+#[path = "oauth2/keys.rs"]
+mod keys;
 
 use std::path::PathBuf;
+use std::sync::OnceLock;
 
 use base64::Engine;
-use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE};
+use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 use common::{FakeQueue, config, invoke, now_secs, secret_for};
+use hmac::{Hmac, Mac};
 use hookline::sample_event::{HttpRequest, Shape, event};
 use hookline::sign::{Delivery, sign};
 use hookline::{Receiver, Scheme};
+use jsonwebtoken::Algorithm;
 use serde_json::Value;
 
 /// Every body the receiver may answer with; anything else would be an echo.
@@ -151,7 +162,13 @@ fn variant(scheme: Scheme, token: &str, kind: &str) -> String {
 
 fn expand(template: &str, scheme: Scheme, token: Option<&str>, now: i64) -> String {
     let mut out = template.replace("{ts}", &now.to_string());
-    if let Some(token) = token {
+    if let (Scheme::OAuth2, Some(token)) = (scheme, token) {
+        let parts: Vec<&str> = token.splitn(3, '.').collect();
+        for (name, part) in ["{sig_h}", "{sig_p}", "{sig_s}"].iter().zip(&parts) {
+            out = out.replace(name, part);
+        }
+        out = out.replace("{sig}", token);
+    } else if let Some(token) = token {
         for kind in ["short", "long", "nopad", "urlsafe", "upper", "lower"] {
             out = out.replace(&format!("{{sig_{kind}}}"), &variant(scheme, token, kind));
         }
@@ -198,7 +215,13 @@ async fn run_case(scheme: Scheme, case: &Value) -> Result<(), String> {
 
     let mut headers: Vec<(String, String)> = Vec::new();
     let mut token = None;
-    if case["signed"].as_bool().unwrap_or(true) {
+    if scheme == Scheme::OAuth2 {
+        let bearer = oauth2_token(case["token"].as_str().unwrap_or("rs256"), now as u64)?;
+        if case["signed"].as_bool().unwrap_or(true) {
+            headers.push(("authorization".into(), format!("Bearer {bearer}")));
+        }
+        token = Some(bearer);
+    } else if case["signed"].as_bool().unwrap_or(true) {
         let delivery = Delivery {
             id: Some(id),
             timestamp: now + case["timestamp_offset"].as_i64().unwrap_or(0),
@@ -269,10 +292,13 @@ async fn run_case(scheme: Scheme, case: &Value) -> Result<(), String> {
         }
     }
     if let Some(patch) = case.get("event") {
-        merge(&mut payload, patch);
+        let patch = expand(&patch.to_string(), scheme, token.as_deref(), now);
+        merge(&mut payload, &serde_json::from_str(&patch).unwrap());
     }
 
-    let config = if case["routed"].as_bool().unwrap_or(false) {
+    let config = if scheme == Scheme::OAuth2 {
+        oauth2_config()
+    } else if case["routed"].as_bool().unwrap_or(false) {
         every_scheme_as_a_source(scheme, case.get("networks"))
     } else {
         config(scheme, "http://127.0.0.1:1/123456789012/q", &[])
@@ -312,6 +338,105 @@ async fn run_case(scheme: Scheme, case: &Value) -> Result<(), String> {
             problems.join(", ")
         ))
     }
+}
+
+/// The bearer token an `oauth2` case names, signed by the test keys of
+/// `tests/oauth2/keys.rs` (published on the loopback JWKS) unless it says
+/// otherwise.
+fn oauth2_token(kind: &str, now: u64) -> Result<String, String> {
+    let good = keys::claims(now);
+    let with = |key: &str, value: serde_json::Value| {
+        let mut claims = good.clone();
+        claims[key] = value;
+        claims
+    };
+    let encode = |json: &str| URL_SAFE_NO_PAD.encode(json);
+    let rs256 = |claims: &Value| keys::token(Algorithm::RS256, Some(keys::RSA_KID), claims);
+    Ok(match kind {
+        "rs256" => rs256(&good),
+        "es256" => keys::token(Algorithm::ES256, Some(keys::EC_KID), &good),
+        "expired" => rs256(&with("exp", (now - 600).into())),
+        "wrong-iss" => rs256(&with("iss", "https://evil.example/pool".into())),
+        "wrong-aud" => rs256(&with("aud", "https://other.example".into())),
+        "kid-unknown" => keys::token(Algorithm::RS256, Some("nope"), &good),
+        // Signed by the RSA key, naming the P-256 key: no key of both.
+        "kid-of-the-other-key" => keys::token(Algorithm::RS256, Some(keys::EC_KID), &good),
+        "bad-signature" => {
+            let valid = rs256(&good);
+            let (h, p, _) = split3(&valid);
+            format!("{h}.{p}.{}", encode("not a signature"))
+        }
+        "alg-none" => format!(
+            "{}.{}.",
+            encode(r#"{"alg":"none","kid":"rsa-1"}"#),
+            encode(&good.to_string())
+        ),
+        "alg-none-signed" => format!(
+            "{}.{}.{}",
+            encode(r#"{"alg":"none","kid":"rsa-1"}"#),
+            encode(&good.to_string()),
+            encode("xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx")
+        ),
+        // The classic confusion: the RSA public key (PEM) as an HMAC secret.
+        "hs256-public-key" => {
+            let input = format!(
+                "{}.{}",
+                encode(r#"{"alg":"HS256","typ":"JWT","kid":"rsa-1"}"#),
+                encode(&good.to_string())
+            );
+            let public = include_bytes!("oauth2/test-rsa-2048.pub.pem");
+            let mut mac = Hmac::<sha2::Sha256>::new_from_slice(public).unwrap();
+            mac.update(input.as_bytes());
+            format!(
+                "{input}.{}",
+                URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+            )
+        }
+        // Validly signed, with a header past the 1 KiB bound.
+        "huge-header" => {
+            let mut header = jsonwebtoken::Header::new(Algorithm::RS256);
+            header.kid = Some(keys::RSA_KID.into());
+            header.cty = Some("x".repeat(2000));
+            jsonwebtoken::encode(&header, &good, &keys::rsa()).unwrap()
+        }
+        other => return Err(format!("unknown token kind {other}")),
+    })
+}
+
+fn split3(token: &str) -> (&str, &str, &str) {
+    let mut parts = token.splitn(3, '.');
+    (
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+    )
+}
+
+/// One `oauth2` source on every path's `/webhooks/oauth2`, its keys served
+/// by a loopback JWKS server (started once).
+fn oauth2_config() -> hookline::Config {
+    static JWKS_URL: OnceLock<String> = OnceLock::new();
+    let url = JWKS_URL.get_or_init(|| {
+        let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/jwks.json", server.server_addr().to_ip().unwrap());
+        let jwks = keys::jwks();
+        std::thread::spawn(move || {
+            while let Ok(request) = server.recv() {
+                let header =
+                    tiny_http::Header::from_bytes("Content-Type", "application/json").unwrap();
+                let _ = request
+                    .respond(tiny_http::Response::from_string(jwks.clone()).with_header(header));
+            }
+        });
+        url
+    });
+    let document = serde_json::json!({ "sources": [keys::source("oauth2", url)] }).to_string();
+    hookline::Config::from_lookup(|name| match name {
+        "HOOKLINE_SOURCES" => Some(document.clone().into()),
+        "QUEUE_URL" => Some("http://127.0.0.1:1/123456789012/q".into()),
+        _ => None,
+    })
+    .expect("the oauth2 source is valid")
 }
 
 /// Every scheme as a source of its own name; `networks` restricts the

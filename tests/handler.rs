@@ -5,8 +5,13 @@ mod common;
 
 use common::LAMBDA_REQUEST_ID;
 use common::*;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
 use hookline::publish::PublishError;
 use hookline::sample_event::Shape;
+use hookline::secret::Secret;
+use hookline::secret_store::{BoxFuture, Entry, FetchErrorKind, KeyStore, Refetch, Unavailable};
 use hookline::{Receiver, Scheme};
 
 const QUEUE: &str = "http://127.0.0.1:1/123456789012/hooks";
@@ -490,5 +495,88 @@ async fn an_unsigned_delivery_id_never_deduplicates() {
             Some("evt_9"),
             "{scheme:?}"
         );
+    }
+}
+
+/// A secret store whose cached entry and refetch answer the test sets.
+struct ScriptedStore {
+    cached: Arc<Entry>,
+    refetch: Mutex<Refetch>,
+}
+
+impl KeyStore for ScriptedStore {
+    fn get(&self, _r: usize, _wait: Duration) -> BoxFuture<'_, Result<Arc<Entry>, Unavailable>> {
+        let entry = self.cached.clone();
+        Box::pin(async move { Ok(entry) })
+    }
+
+    fn refetch(&self, _r: usize, _seen: u64, _wait: Duration) -> BoxFuture<'_, Refetch> {
+        let answer = self.refetch.lock().unwrap().clone();
+        Box::pin(async move { answer })
+    }
+}
+
+fn entry(value: &str, generation: u64) -> Arc<Entry> {
+    Arc::new(Entry {
+        values: vec![Secret::new(value)],
+        generation,
+    })
+}
+
+#[tokio::test]
+async fn a_mismatch_the_store_could_not_confirm_is_503_never_401() {
+    const S1: &str = "cached-secret-one-0123";
+    const S2: &str = "rotated-secret-two-0123";
+    let scheme = Scheme::OneCentre;
+    let signed_with = |secret: &str| {
+        let headers = hookline::sign::sign(
+            scheme,
+            secret.as_bytes(),
+            BODY,
+            &hookline::sign::Delivery {
+                id: None,
+                timestamp: now_secs(),
+            },
+        )
+        .unwrap()
+        .into_iter()
+        .map(|(n, v)| (n.to_owned(), v))
+        .collect();
+        request(headers, BODY, false)
+    };
+    let cases = [
+        // The store answered with newer values: verified against them.
+        (Refetch::Refreshed(entry(S2, 2)), 200),
+        // The store confirmed S1 (now, or within the rate limit): a forgery.
+        (Refetch::Unchanged, 401),
+        // The store failed, or did not answer in time: undecided.
+        (Refetch::Failed(Some(FetchErrorKind::Unreachable)), 503),
+        (Refetch::Failed(None), 503),
+    ];
+    for (answer, status) in cases {
+        let store = ScriptedStore {
+            cached: entry(S1, 1),
+            refetch: Mutex::new(answer.clone()),
+        };
+        let receiver = Receiver::new(
+            config(
+                scheme,
+                QUEUE,
+                &[("WEBHOOK_SECRET", "secretsmanager:hooks/s")],
+            ),
+            FakeQueue::default(),
+        )
+        .with_store(Box::new(store));
+        // S1 verifies from the cache whatever the store would say.
+        let reply = send(&receiver, Shape::HttpV2, &signed_with(S1)).await;
+        assert_eq!(reply.status, 200, "{answer:?}: cached value");
+        let reply = send(&receiver, Shape::HttpV2, &signed_with(S2)).await;
+        assert_eq!(reply.status, status, "{answer:?}: {}", reply.body);
+        if status == 503 {
+            assert_eq!(reply.header("retry-after").as_deref(), Some("1"));
+            assert_eq!(reply.body, r#"{"error":"temporarily_unavailable"}"#);
+        }
+        let enqueued = if status == 200 { 2 } else { 1 };
+        assert_eq!(fake(&receiver).count(), enqueued, "{answer:?}");
     }
 }

@@ -17,7 +17,9 @@ use aws_sdk_ssm::types::ParameterType;
 use common::fault_proxy::{Fault, FaultProxy};
 use common::moto::Moto;
 use hookline::secret_store::aws::AwsSecretSource;
-use hookline::secret_store::{FetchErrorKind, SecretCache, SecretSource, Settings, StoreRef};
+use hookline::secret_store::{
+    FetchErrorKind, Refetch, SecretCache, SecretSource, Settings, StoreRef,
+};
 
 async fn sdk(endpoint: &str) -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
@@ -254,14 +256,16 @@ async fn a_value_changed_behind_the_cache_is_refetched_once_per_interval() {
         cache
             .refetch_after_mismatch(0, first.generation, wait)
             .await
-            .is_none(),
+            == Refetch::Unchanged,
         "the value is younger than the interval"
     );
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    let second = cache
+    let Refetch::Refreshed(second) = cache
         .refetch_after_mismatch(0, first.generation, wait)
         .await
-        .expect("picked up");
+    else {
+        panic!("not picked up")
+    };
     assert_eq!(strings(&second.values), ["value-2", "value-1"]);
 
     store.rotate("prod/behind", "value-3").await;
@@ -270,15 +274,17 @@ async fn a_value_changed_behind_the_cache_is_refetched_once_per_interval() {
             cache
                 .refetch_after_mismatch(0, second.generation, wait)
                 .await
-                .is_none(),
+                == Refetch::Unchanged,
             "at most one refetch per interval"
         );
     }
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    let third = cache
+    let Refetch::Refreshed(third) = cache
         .refetch_after_mismatch(0, second.generation, wait)
         .await
-        .expect("picked up");
+    else {
+        panic!("not picked up")
+    };
     assert_eq!(strings(&third.values), ["value-3", "value-2"]);
     assert_eq!(third.generation, first.generation + 2);
 }

@@ -5,11 +5,14 @@
 mod common;
 
 use std::net::TcpListener;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_secretsmanager::config::Credentials;
 use aws_sdk_ssm::types::ParameterType;
+use common::fault_proxy::{Fault, FaultProxy};
 use common::function::{Function, block_on};
 use common::moto::Moto;
 use hookline::Scheme;
@@ -292,4 +295,84 @@ fn a_store_unreachable_at_cold_start_answers_503_until_it_returns() {
         std::thread::sleep(Duration::from_millis(250));
     }
     assert_eq!(block_on(moto.drain(&queue)).len(), 1);
+}
+
+/// A secret rotated behind the cache while the store is unreachable: the
+/// sender with the new secret is not called a forger (503, it retries), and
+/// is accepted once the store answers again; a forgery is 401 again then.
+#[test]
+fn a_mismatch_while_the_store_is_down_is_503_until_it_returns() {
+    let moto = Moto::start();
+    let queue = block_on(moto.create_queue("hooks-down"));
+    let (sm, _) = block_on(clients(&moto.endpoint()));
+    block_on(
+        sm.create_secret()
+            .name("hookline/rotated")
+            .secret_string("rotated-secret-one-0123")
+            .send(),
+    )
+    .unwrap();
+    let down = Arc::new(AtomicBool::new(false));
+    let plan = down.clone();
+    let proxy = FaultProxy::start(moto.endpoint(), move || {
+        if plan.load(Ordering::SeqCst) {
+            Fault::ServerError
+        } else {
+            Fault::Pass
+        }
+    });
+    let sources = r#"{"sources":[
+        {"name":"bracken","scheme":"bracken","secrets":["secretsmanager:hookline/rotated"]}
+    ]}"#;
+    let mut function = start(&moto, &proxy.endpoint(), &queue, sources);
+    let body = br#"{"event":"rotated"}"#;
+    let b = "/webhooks/bracken";
+    let with =
+        |function: &mut Function, secret: &str| send(function, Scheme::Bracken, b, secret, body);
+    assert_eq!(with(&mut function, "rotated-secret-one-0123"), 200);
+
+    // S2 behind the cache, and the store unreachable from hookline.
+    block_on(
+        sm.put_secret_value()
+            .secret_id("hookline/rotated")
+            .secret_string("rotated-secret-two-0123")
+            .send(),
+    )
+    .unwrap();
+    down.store(true, Ordering::SeqCst);
+    std::thread::sleep(Duration::from_millis(1200)); // past the 1 s TTL
+    for _ in 0..5 {
+        assert_eq!(
+            with(&mut function, "rotated-secret-two-0123"),
+            503,
+            "the store could not confirm the cached value: undecided"
+        );
+        // The last good value keeps serving its senders.
+        assert_eq!(with(&mut function, "rotated-secret-one-0123"), 200);
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    down.store(false, Ordering::SeqCst);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        match with(&mut function, "rotated-secret-two-0123") {
+            200 => break,
+            503 => assert!(
+                Instant::now() < deadline,
+                "still 503 after the store returned"
+            ),
+            other => panic!("answered {other}: only 503 or 200 are right"),
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    // The store answers again: a forgery is a forgery.
+    assert_eq!(with(&mut function, "forged-secret-000000000"), 401);
+    let messages = block_on(moto.drain(&queue));
+    assert_eq!(
+        messages.len(),
+        7,
+        "one S1, five S1 during the outage, one S2"
+    );
+    let logs = function.logs();
+    assert!(!logs.contains("rotated-secret"), "a secret in the logs");
 }

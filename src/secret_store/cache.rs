@@ -112,6 +112,22 @@ impl std::fmt::Display for Unavailable {
 
 impl std::error::Error for Unavailable {}
 
+/// What the store said when asked again after a signature matched none of
+/// a reference's cached values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refetch {
+    /// Newer values: verify again with them.
+    Refreshed(Arc<Entry>),
+    /// The store confirmed the cached values within the mismatch interval
+    /// (by this fetch, or by the recent one that rate-limited it): the
+    /// signature is a forgery.
+    Unchanged,
+    /// The last fetch failed (its kind), or none finished within the wait
+    /// (`None`): the store could not confirm the values, so nothing is
+    /// decided.
+    Failed(Option<FetchErrorKind>),
+}
+
 /// Secrets for a fixed list of references, fetched through `S`.
 pub struct SecretCache<S: SecretSource> {
     source: S,
@@ -273,14 +289,14 @@ impl<S: SecretSource> SecretCache<S> {
     }
 
     /// [`mismatch`](Self::mismatch), then waits up to `wait` for the running
-    /// fetch, if any, to finish. Returns the entry if its generation is no
-    /// longer `seen_generation` (the one that failed to verify), else `None`.
+    /// fetch, if any, to finish, and says what the store answered for values
+    /// of generation `seen_generation` (the ones that failed to verify).
     pub async fn refetch_after_mismatch(
         self: &Arc<Self>,
         r: usize,
         seen_generation: u64,
         wait: Duration,
-    ) -> Option<Arc<Entry>> {
+    ) -> Refetch {
         let slot = self.slot_of[r];
         let deadline = Instant::now() + wait;
         let mut finished = self.slots[slot].finished.subscribe();
@@ -291,16 +307,24 @@ impl<S: SecretSource> SecretCache<S> {
                 if let Some(entry) = &state.entry
                     && entry.generation != seen_generation
                 {
-                    return Some(entry.clone());
+                    return Refetch::Refreshed(entry.clone());
                 }
                 if !state.in_flight {
-                    return None;
+                    // No fetch runs: one finished within the mismatch
+                    // interval (this one, or the one that rate-limited it).
+                    return match state.last_error {
+                        None => Refetch::Unchanged,
+                        Some(kind) => Refetch::Failed(Some(kind)),
+                    };
                 }
             }
-            tokio::time::timeout_at(deadline, finished.changed())
-                .await
-                .ok()?
-                .ok()?;
+            // The store did not answer in time: nothing confirms the values.
+            if !matches!(
+                tokio::time::timeout_at(deadline, finished.changed()).await,
+                Ok(Ok(()))
+            ) {
+                return Refetch::Failed(None);
+            }
         }
     }
 
@@ -596,33 +620,42 @@ mod tests {
         assert_eq!(calls(&cache), 5);
     }
 
+    fn refreshed(got: Refetch) -> Arc<Entry> {
+        match got {
+            Refetch::Refreshed(entry) => entry,
+            other => panic!("expected newer values, got {other:?}"),
+        }
+    }
+
     #[tokio::test(start_paused = true)]
     async fn a_mismatch_refetches_at_most_once_per_interval() {
         let cache = cache(Ok(vec!["old"]));
         let first = cache.get(0, WAIT).await.unwrap();
         set(&cache, Ok(vec!["new"]));
         assert!(!cache.mismatch(0), "value younger than a minute");
-        assert!(
+        assert_eq!(
             cache
                 .refetch_after_mismatch(0, first.generation, WAIT)
-                .await
-                .is_none()
+                .await,
+            Refetch::Unchanged,
+            "confirmed by the fetch a moment ago"
         );
         assert_eq!(calls(&cache), 1);
 
         tokio::time::sleep(Duration::from_secs(60)).await;
         *cache.source().delay.lock().unwrap() = Duration::from_millis(100);
-        let renewed = cache
-            .refetch_after_mismatch(0, first.generation, WAIT)
-            .await
-            .expect("the new value");
+        let renewed = refreshed(
+            cache
+                .refetch_after_mismatch(0, first.generation, WAIT)
+                .await,
+        );
         assert_eq!(values(&renewed), [b"new"]);
         assert_eq!(renewed.generation, 2);
         // Another request that saw the old generation gets the new entry at once.
         let again = cache
             .refetch_after_mismatch(0, first.generation, WAIT)
             .await;
-        assert!(Arc::ptr_eq(&again.unwrap(), &renewed));
+        assert!(Arc::ptr_eq(&refreshed(again), &renewed));
         assert_eq!(calls(&cache), 2);
 
         // Forgeries against the new value: no fetch for a minute, whatever the traffic.
@@ -631,18 +664,18 @@ mod tests {
         }
         tokio::time::sleep(Duration::from_secs(59)).await;
         assert!(!cache.mismatch(0));
-        assert!(
+        assert_eq!(
             cache
                 .refetch_after_mismatch(0, renewed.generation, WAIT)
-                .await
-                .is_none()
+                .await,
+            Refetch::Unchanged
         );
         tokio::time::sleep(Duration::from_secs(1)).await;
-        assert!(
+        assert_eq!(
             cache
                 .refetch_after_mismatch(0, renewed.generation, WAIT)
-                .await
-                .is_none(),
+                .await,
+            Refetch::Unchanged,
             "fetched, unchanged"
         );
         assert_eq!(calls(&cache), 3);
@@ -659,10 +692,47 @@ mod tests {
         let got = cache
             .refetch_after_mismatch(0, first.generation, Duration::from_millis(300))
             .await;
-        assert!(got.is_none());
+        assert_eq!(got, Refetch::Failed(None), "no answer in time: undecided");
         assert_eq!(started.elapsed(), Duration::from_millis(300));
         tokio::time::sleep(Duration::from_secs(1)).await;
         assert_eq!(cache.get(0, WAIT).await.unwrap().generation, 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_failed_refetch_is_undecided_until_the_store_answers_again() {
+        let cache = cache(Ok(vec!["old"]));
+        let first = cache.get(0, WAIT).await.unwrap();
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        set(&cache, Err(FetchErrorKind::Unreachable));
+        assert_eq!(
+            cache
+                .refetch_after_mismatch(0, first.generation, WAIT)
+                .await,
+            Refetch::Failed(Some(FetchErrorKind::Unreachable))
+        );
+        // Rate-limited for a minute, and still undecided: the last answer
+        // the store gave was a failure, so nothing confirms "old".
+        for _ in 0..100 {
+            assert_eq!(
+                cache
+                    .refetch_after_mismatch(0, first.generation, WAIT)
+                    .await,
+                Refetch::Failed(Some(FetchErrorKind::Unreachable))
+            );
+        }
+        assert_eq!(calls(&cache), 2, "forgeries do not raise the rate");
+        // The store answers again (here the TTL refresh, with backoff).
+        set(&cache, Ok(vec!["old"]));
+        tokio::time::sleep(DEFAULT_TTL).await;
+        cache.get(0, WAIT).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        assert_eq!(
+            cache
+                .refetch_after_mismatch(0, first.generation, WAIT)
+                .await,
+            Refetch::Unchanged,
+            "confirmed: a forgery again"
+        );
     }
 
     #[derive(Clone, Default)]

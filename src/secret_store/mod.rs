@@ -20,7 +20,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use cache::{
-    DEFAULT_TTL, DEFAULT_WAIT, Entry, SecretCache, Settings, Unavailable, settings_from_env,
+    DEFAULT_TTL, DEFAULT_WAIT, Entry, Refetch, SecretCache, Settings, Unavailable,
+    settings_from_env,
 };
 
 const SECRETS_MANAGER: &str = "secretsmanager:";
@@ -223,8 +224,9 @@ pub trait KeyStore: Send + Sync {
     /// The values of reference `r`, waiting at most `wait` for a first one.
     fn get(&self, r: usize, wait: Duration) -> BoxFuture<'_, Result<Arc<Entry>, Unavailable>>;
     /// A signature matched none of `r`'s values of generation `seen`: fetch
-    /// again if the store's rate limit allows, and return newer values.
-    fn refetch(&self, r: usize, seen: u64, wait: Duration) -> BoxFuture<'_, Option<Arc<Entry>>>;
+    /// again if the store's rate limit allows, and say whether the store
+    /// has newer values, confirmed these, or could not be read.
+    fn refetch(&self, r: usize, seen: u64, wait: Duration) -> BoxFuture<'_, Refetch>;
 }
 
 impl<S: SecretSource> KeyStore for std::sync::Arc<SecretCache<S>> {
@@ -232,7 +234,7 @@ impl<S: SecretSource> KeyStore for std::sync::Arc<SecretCache<S>> {
         Box::pin(SecretCache::get(self, r, wait))
     }
 
-    fn refetch(&self, r: usize, seen: u64, wait: Duration) -> BoxFuture<'_, Option<Arc<Entry>>> {
+    fn refetch(&self, r: usize, seen: u64, wait: Duration) -> BoxFuture<'_, Refetch> {
         Box::pin(self.refetch_after_mismatch(r, seen, wait))
     }
 }
@@ -250,11 +252,12 @@ impl<S: SecretSource> KeyStore for crate::aws::Background<std::sync::Arc<SecretC
         })
     }
 
-    fn refetch(&self, r: usize, seen: u64, wait: Duration) -> BoxFuture<'_, Option<Arc<Entry>>> {
+    fn refetch(&self, r: usize, seen: u64, wait: Duration) -> BoxFuture<'_, Refetch> {
         Box::pin(async move {
-            let cache = tokio::time::timeout(wait, crate::aws::Background::get(self))
-                .await
-                .ok()?;
+            let Ok(cache) = tokio::time::timeout(wait, crate::aws::Background::get(self)).await
+            else {
+                return Refetch::Failed(None);
+            };
             cache.refetch_after_mismatch(r, seen, wait).await
         })
     }
