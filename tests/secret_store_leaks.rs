@@ -10,79 +10,12 @@ use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_sdk_secretsmanager::config::Credentials;
 use aws_sdk_secretsmanager::primitives::Blob;
-use aws_sdk_ssm::types::ParameterType;
 use common::moto::Moto;
+use common::store::{Store, parse, sdk};
 use hookline::secret_store::aws::AwsSecretSource;
-use hookline::secret_store::{Refetch, SecretCache, Settings, StoreRef};
+use hookline::secret_store::{Refetch, SecretCache, Settings};
 use tracing_subscriber::layer::SubscriberExt;
-
-async fn sdk(endpoint: &str) -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("test", "test", None, None, "test"))
-        .endpoint_url(endpoint)
-        .load()
-        .await
-}
-
-/// The test's own clients, for creating and rotating secrets.
-struct Store {
-    sm: aws_sdk_secretsmanager::Client,
-    ssm: aws_sdk_ssm::Client,
-}
-
-impl Store {
-    async fn new(moto: &Moto) -> Self {
-        let sdk = sdk(&moto.endpoint()).await;
-        Self {
-            sm: aws_sdk_secretsmanager::Client::new(&sdk),
-            ssm: aws_sdk_ssm::Client::new(&sdk),
-        }
-    }
-
-    /// Creates a secret and returns its ARN.
-    async fn secret(&self, name: &str, value: &str) -> String {
-        self.sm
-            .create_secret()
-            .name(name)
-            .secret_string(value)
-            .send()
-            .await
-            .expect("create secret")
-            .arn
-            .unwrap()
-    }
-
-    /// A new AWSCURRENT; the old one becomes AWSPREVIOUS.
-    async fn rotate(&self, name: &str, value: &str) {
-        self.sm
-            .put_secret_value()
-            .secret_id(name)
-            .secret_string(value)
-            .send()
-            .await
-            .expect("put secret value");
-    }
-
-    async fn parameter(&self, name: &str, value: &str) {
-        self.ssm
-            .put_parameter()
-            .name(name)
-            .value(value)
-            .r#type(ParameterType::SecureString)
-            .overwrite(true)
-            .send()
-            .await
-            .expect("put parameter");
-    }
-}
-
-fn parse(text: &str) -> StoreRef {
-    StoreRef::parse(text).unwrap().unwrap()
-}
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")

@@ -178,3 +178,4 @@ pub mod fault_proxy;
 pub mod function;
 pub mod moto;
 pub mod runtime;
+pub mod store;
