@@ -98,11 +98,16 @@ impl HttpEvent {
     /// The sender's address as AWS recorded it: API Gateway's or the
     /// Function URL's `sourceIp`; behind an ALB, the entry the ALB appended
     /// to `X-Forwarded-For` (the last one: earlier ones are the client's
-    /// word). `None` when there is none or it is not an address.
+    /// word). `None` when there is none or it is not an address, and when
+    /// the event holds more than one `X-Forwarded-For` header: which copy the
+    /// ALB appended to is then not something the event records.
     pub fn sender(&self, headers: &HeaderMap) -> Option<std::net::IpAddr> {
         if self.from_alb {
-            let last = headers.get_all("x-forwarded-for").iter().next_back()?;
-            return last.to_str().ok()?.rsplit(',').next()?.trim().parse().ok();
+            let mut copies = headers.get_all("x-forwarded-for").iter();
+            let (only, None) = (copies.next()?, copies.next()) else {
+                return None;
+            };
+            return only.to_str().ok()?.rsplit(',').next()?.trim().parse().ok();
         }
         self.source_ip.as_deref()?.trim().parse().ok()
     }

@@ -240,14 +240,20 @@ fn path_and_sender_as_aws_records_them() {
     assert_eq!(got.path.as_deref(), Some("/prod/webhooks/a%2Fb"));
     assert_eq!(got.sender, Some("2001:db8::1".parse().unwrap()));
     // ALB: the last X-Forwarded-For entry, the one the ALB appended.
-    let alb = json!({
-        "httpMethod": "POST",
-        "path": "/webhooks/a",
-        "multiValueHeaders": {"x-forwarded-for": ["10.9.9.9, 203.0.113.1", "1.1.1.1, 198.51.100.7"]},
-        "requestContext": {"elb": {"targetGroupArn": "arn"}},
-    });
-    let got = request(&alb).unwrap();
+    let alb = |forwarded: serde_json::Value| {
+        json!({
+            "httpMethod": "POST",
+            "path": "/webhooks/a",
+            "multiValueHeaders": {"x-forwarded-for": forwarded},
+            "requestContext": {"elb": {"targetGroupArn": "arn"}},
+        })
+    };
+    let got = request(&alb(json!(["10.9.9.9, 1.1.1.1, 198.51.100.7"]))).unwrap();
     assert_eq!(got.sender, Some("198.51.100.7".parse().unwrap()));
+    // Two copies: the client sent one of its own, and which one the ALB
+    // appended to is not recorded. Unknown, never the client's pick.
+    let got = request(&alb(json!(["10.9.9.9, 203.0.113.1", "198.51.100.7"]))).unwrap();
+    assert_eq!(got.sender, None);
     // No address, or not an address: unknown.
     let mut event = http_api();
     event["requestContext"]["http"]["sourceIp"] = json!("not-an-ip");
