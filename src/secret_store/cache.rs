@@ -344,15 +344,28 @@ impl<S: SecretSource> SecretCache<S> {
         tokio::spawn(async move {
             let reference = &this.slots[slot].reference;
             tracing::debug!(reference = %reference, "fetching secret");
-            let result =
-                tokio::time::timeout(this.settings.fetch_timeout, this.source.fetch(reference))
-                    .await
-                    .unwrap_or_else(|_| {
-                        Err(FetchError::new(
+            let timeout = this.settings.fetch_timeout;
+            let mut retried = false;
+            let result = loop {
+                let started = Instant::now();
+                match tokio::time::timeout(timeout, this.source.fetch(reference)).await {
+                    Ok(result) => break result,
+                    // A timeout that fired far past its time means the
+                    // process was frozen (Lambda pauses it between
+                    // invocations), not that the store failed to answer:
+                    // ask once more rather than record a failure.
+                    Err(_) if !retried && started.elapsed() > timeout + timeout / 2 => {
+                        tracing::debug!(reference = %reference, "fetch spanned a freeze; retrying");
+                        retried = true;
+                    }
+                    Err(_) => {
+                        break Err(FetchError::new(
                             FetchErrorKind::Timeout,
                             "the fetch did not finish in time",
-                        ))
-                    });
+                        ));
+                    }
+                }
+            };
             this.finish(slot, result);
         });
     }
@@ -561,6 +574,26 @@ mod tests {
         assert_eq!(started.elapsed(), Duration::ZERO);
         assert_eq!(error.last_error, Some(FetchErrorKind::NotFound));
         assert!(!error.to_string().is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_fetch_that_spans_a_freeze_is_asked_again_not_failed() {
+        let cache = cache(Ok(vec!["v"]));
+        *cache.source().delay.lock().unwrap() = Duration::from_secs(3600);
+        cache.start();
+        tokio::task::yield_now().await;
+        assert_eq!(calls(&cache), 1);
+        // Frozen for a minute mid-fetch; the store answers once thawed.
+        *cache.source().delay.lock().unwrap() = Duration::ZERO;
+        tokio::time::advance(Duration::from_secs(60)).await;
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+        // At once, not after a failure's backoff.
+        let entry = cache.get(0, Duration::ZERO).await.unwrap();
+        assert_eq!(values(&entry), [b"v"]);
+        assert_eq!(calls(&cache), 2);
+        assert_eq!(cache.lock(0).last_error, None, "no failure recorded");
     }
 
     #[tokio::test(start_paused = true)]
