@@ -219,7 +219,7 @@ impl Config {
             )),
             (None, None) => None,
         };
-        match document {
+        let config = match document {
             Some((var, text)) => {
                 for single in [
                     "WEBHOOK_SCHEME",
@@ -241,22 +241,46 @@ impl Config {
                     sources::parse(var, &text, default_queue.as_deref(), timeout, |name| {
                         env.bytes(name)
                     })?;
-                Ok(Self {
+                Self {
                     sources,
                     routed: true,
                     metrics,
                     secrets,
-                })
+                }
             }
-            None => Ok(Self {
+            None => Self {
                 sources: vec![single_source(&env, timeout)?],
                 routed: false,
                 metrics,
                 secrets,
-            }),
+            },
+        };
+        warn_about_replay_gaps(&config.sources);
+        Ok(config)
+    }
+}
+
+/// A Standard Webhooks capture verifies for the whole tolerance, but SQS
+/// drops a repeated deduplication id only within its 5-minute window: a
+/// longer tolerance on a FIFO queue lets a replay land a second time.
+fn warn_about_replay_gaps(sources: &[SourceConfig]) {
+    for source in sources {
+        if source.scheme == Scheme::StandardWebhooks
+            && source.queue.fifo
+            && source.tolerance > FIFO_DEDUPLICATION_WINDOW
+        {
+            tracing::warn!(
+                source = source.name.as_str(),
+                tolerance_seconds = source.tolerance.as_secs(),
+                "the timestamp tolerance outlasts SQS's 5-minute deduplication window: \
+                 a replay after the window lands again, so consumers must deduplicate on event_id"
+            );
         }
     }
 }
+
+/// How long a FIFO queue remembers a deduplication id.
+const FIFO_DEDUPLICATION_WINDOW: Duration = Duration::from_secs(300);
 
 const SOURCES: &str = "HOOKLINE_SOURCES";
 const SOURCES_FILE: &str = "HOOKLINE_SOURCES_FILE";
@@ -472,6 +496,48 @@ mod tests {
             .map(|(k, v)| (k.to_string(), OsString::from(v)))
             .collect();
         Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    /// What init logs while loading `vars`, at WARN.
+    fn warnings(vars: &[(&str, &str)]) -> String {
+        use tracing_subscriber::layer::SubscriberExt;
+        #[derive(Clone, Default)]
+        struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+        impl std::io::Write for Captured {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(buf);
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::registry().with(crate::logging::layer(
+            Some("warn"),
+            true,
+            move || writer.clone(),
+        ));
+        tracing::subscriber::with_default(subscriber, || load(vars).unwrap());
+        String::from_utf8(captured.0.lock().unwrap().clone()).unwrap()
+    }
+
+    #[test]
+    fn a_tolerance_past_the_fifo_window_is_warned_about() {
+        let vars = |queue: &'static str, tolerance: &'static str| {
+            [
+                ("WEBHOOK_SCHEME", "standard-webhooks"),
+                ("WEBHOOK_SECRET", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
+                ("QUEUE_URL", queue),
+                ("WEBHOOK_TOLERANCE_SECONDS", tolerance),
+            ]
+        };
+        let fifo = "http://127.0.0.1:5000/123456789012/hooks.fifo";
+        let standard = "http://127.0.0.1:5000/123456789012/hooks";
+        assert!(warnings(&vars(fifo, "301")).contains("outlasts"));
+        assert!(!warnings(&vars(fifo, "300")).contains("outlasts"));
+        assert!(!warnings(&vars(standard, "3600")).contains("outlasts"));
     }
 
     const BASE: [(&str, &str); 3] = [
