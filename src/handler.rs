@@ -334,9 +334,15 @@ impl<P: Publisher> Receiver<P> {
         let wait = time_left(request.deadline).map_or(self.wait, |left| left.min(self.wait));
         let accepted = match &source.keys {
             Keys::Fixed(verifier) => verifier.verify(headers, &body, now),
+            // What no key could verify is refused without waiting for one.
             Keys::Stored(stored) => {
-                self.verify_stored(source.scheme, stored, headers, &body, now, wait)
-                    .await?
+                match Verifier::precheck(source.scheme, stored.tolerance, headers, &body, now) {
+                    Ok(()) => {
+                        self.verify_stored(source.scheme, stored, headers, &body, now, wait)
+                            .await?
+                    }
+                    Err(rejection) => Err(rejection),
+                }
             }
             // Keys, then perhaps one refetch for a new `kid`: half each.
             Keys::OAuth2 { cache, policy } => {
@@ -355,7 +361,7 @@ impl<P: Publisher> Receiver<P> {
         let envelope = Envelope {
             source: &source.name,
             event_id: accepted.event_id.as_deref(),
-            event_id_authenticated: accepted.event_id_authenticated,
+            id_trust: accepted.id_trust,
             received_at: rfc3339(now),
             request_id: request.request_id.as_deref().filter(|id| !id.is_empty()),
         };

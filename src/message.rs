@@ -25,6 +25,23 @@ pub mod attribute {
     pub const REQUEST_ID: &str = "request_id";
 }
 
+/// How far a request's authentication covers its event id: what decides
+/// whether the id may deduplicate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum IdTrust {
+    /// No id, or one the signature does not cover (`X-ActiGraph-Delivery`
+    /// under ActiGraph's HMAC): only the sender's claim, so a captured
+    /// request replayed with fresh ids must still deduplicate as one.
+    #[default]
+    Claimed,
+    /// Sent with a credential that authenticates the request but signs
+    /// nothing (Basic, bearer, OAuth2): whoever holds the credential can pair
+    /// the id with any body, so the id deduplicates only together with it.
+    Credentialed,
+    /// Signed together with the body (Standard Webhooks).
+    Signed,
+}
+
 /// Facts about the accepted request that travel with the body.
 #[derive(Debug, Clone)]
 pub struct Envelope<'a> {
@@ -32,8 +49,8 @@ pub struct Envelope<'a> {
     pub source: &'a str,
     /// Provider event id, when the scheme has one.
     pub event_id: Option<&'a str>,
-    /// Whether the event id is authenticated; only then may it deduplicate.
-    pub event_id_authenticated: bool,
+    /// How far the event id is authenticated: what it may deduplicate.
+    pub id_trust: IdTrust,
     /// RFC 3339 time of acceptance.
     pub received_at: String,
     /// Request id from API Gateway or Lambda.
@@ -51,7 +68,7 @@ pub struct OutboundMessage {
     pub attributes: Vec<(&'static str, String)>,
     /// FIFO only.
     pub group_id: Option<String>,
-    /// FIFO only: the authenticated event id, else the body's SHA-256.
+    /// FIFO only: see [`deduplication_id`].
     pub deduplication_id: Option<String>,
 }
 
@@ -83,28 +100,16 @@ impl OutboundMessage {
             Cow::Owned(escaped) => escaped,
         };
         let (group_id, deduplication_id) = if queue.fifo {
+            let signed_id = envelope
+                .event_id
+                .filter(|_| envelope.id_trust != IdTrust::Claimed);
             let group = match &queue.group_by {
                 GroupBy::Fixed => None,
                 GroupBy::Pointer(pointer) => pointed_at(&body, pointer).map(|id| sqs_id(&id)),
-                GroupBy::EventId => Some(
-                    match envelope
-                        .event_id
-                        .filter(|_| envelope.event_id_authenticated)
-                    {
-                        Some(id) => sqs_id(id),
-                        None => digest.clone(),
-                    },
-                ),
+                // Ordering only: a credentialed id may pick its group.
+                GroupBy::EventId => Some(signed_id.map_or_else(|| digest.clone(), sqs_id)),
             };
-            // Only what the signature covers may decide deduplication: an
-            // unsigned id would let one captured request land again and again.
-            let dedup = match envelope
-                .event_id
-                .filter(|_| envelope.event_id_authenticated)
-            {
-                Some(id) => sqs_id(id),
-                None => digest,
-            };
+            let dedup = deduplication_id(envelope.source, envelope.id_trust, signed_id, &digest);
             let group = group.unwrap_or_else(|| queue.group_id.clone());
             (Some(group), Some(dedup))
         } else {
@@ -132,6 +137,40 @@ impl OutboundMessage {
                 .map(|(name, value)| name.len() + "String".len() + value.len())
                 .sum::<usize>()
     }
+}
+
+/// A FIFO message's deduplication id: SHA-256 over the source's name and
+/// only what the request's authentication covers, so a captured request
+/// can neither land twice within SQS's window nor pre-empt another event:
+/// - a signed id: the id (a provider's retry carries the same one);
+/// - a credentialed id: the id and the body's digest (the credential does
+///   not bind them, so the same id with another body is another message);
+/// - otherwise: the body's digest.
+///
+/// The source's name keeps sources that share a queue apart. Each field is
+/// length-prefixed, so no two inputs hash alike.
+pub fn deduplication_id(
+    source: &str,
+    trust: IdTrust,
+    event_id: Option<&str>,
+    body_sha256: &str,
+) -> String {
+    let (tag, fields): (&[u8], [&str; 2]) = match (trust, event_id) {
+        (IdTrust::Signed, Some(id)) => (b"signed-id", [id, ""]),
+        (IdTrust::Credentialed, Some(id)) => (b"credentialed-id", [id, body_sha256]),
+        _ => (b"body", [body_sha256, ""]),
+    };
+    let mut hash = Sha256::new();
+    for field in [
+        tag,
+        source.as_bytes(),
+        fields[0].as_bytes(),
+        fields[1].as_bytes(),
+    ] {
+        hash.update((field.len() as u64).to_be_bytes());
+        hash.update(field);
+    }
+    hex_of(hash.finalize().into())
 }
 
 /// `id` as SQS takes a group or deduplication id: itself when it fits
@@ -173,8 +212,12 @@ pub fn sqs_safe(body: &str) -> Cow<'_, str> {
 /// Lower-case hex SHA-256. `hex::encode` builds its string a char at a
 /// time; encoding into a buffer is several times faster.
 fn sha256_hex(bytes: &[u8]) -> String {
+    hex_of(Sha256::digest(bytes).into())
+}
+
+fn hex_of(digest: [u8; 32]) -> String {
     let mut out = [0u8; 64];
-    hex::encode_to_slice(Sha256::digest(bytes), &mut out).expect("64 bytes hold a SHA-256");
+    hex::encode_to_slice(digest, &mut out).expect("64 bytes hold a SHA-256");
     String::from_utf8(out.to_vec()).expect("hex digits are ASCII")
 }
 
@@ -225,7 +268,7 @@ mod tests {
         assert_eq!(group(GroupBy::EventId, &signed), "msg_1");
         // An id the signature does not cover never picks the group.
         let claimed = Envelope {
-            event_id_authenticated: false,
+            id_trust: IdTrust::Claimed,
             ..envelope(Some("msg_1"))
         };
         assert_eq!(
@@ -241,7 +284,7 @@ mod tests {
         Envelope {
             source: "bracken",
             event_id,
-            event_id_authenticated: true,
+            id_trust: IdTrust::Signed,
             received_at: "2026-11-23T05:00:00Z".into(),
             request_id: Some("req-1"),
         }
@@ -265,29 +308,92 @@ mod tests {
         );
     }
 
+    /// The deduplication id a FIFO message gets.
+    fn dedup(body: &str, source: &str, trust: IdTrust, id: Option<&str>) -> String {
+        let envelope = Envelope {
+            source,
+            id_trust: trust,
+            ..envelope(id)
+        };
+        OutboundMessage::build(body.into(), &envelope, &queue(true))
+            .unwrap()
+            .deduplication_id
+            .unwrap()
+    }
+
     #[test]
-    fn fifo_deduplicates_on_event_id_else_body_digest() {
+    fn fifo_deduplicates_on_what_authentication_covers() {
+        use IdTrust::{Claimed, Credentialed, Signed};
         let m =
             OutboundMessage::build("{}".into(), &envelope(Some("msg_1")), &queue(true)).unwrap();
         assert_eq!(m.group_id.as_deref(), Some("bracken"));
-        assert_eq!(m.deduplication_id.as_deref(), Some("msg_1"));
-        let m = OutboundMessage::build("{}".into(), &envelope(None), &queue(true)).unwrap();
-        assert_eq!(m.deduplication_id, Some(hex::encode(Sha256::digest(b"{}"))));
-        let long = "x".repeat(200);
-        let m = OutboundMessage::build("{}".into(), &envelope(Some(&long)), &queue(true)).unwrap();
+        let id = m.deduplication_id.unwrap();
+        assert!(valid_sqs_id(&id) && id.len() == 64, "{id}");
+        // A signed id: the provider's retry is one message, whatever the body.
         assert_eq!(
-            m.deduplication_id,
-            Some(hex::encode(Sha256::digest(long.as_bytes())))
+            dedup("{}", "s", Signed, Some("msg_1")),
+            dedup(r#"{"a":1}"#, "s", Signed, Some("msg_1"))
         );
-        // An id the signature does not cover is kept as an attribute but
-        // never deduplicates: the body's digest does.
-        let claimed = Envelope {
-            event_id_authenticated: false,
-            ..envelope(Some("msg_1"))
-        };
-        let m = OutboundMessage::build("{}".into(), &claimed, &queue(true)).unwrap();
-        assert_eq!(m.deduplication_id, Some(hex::encode(Sha256::digest(b"{}"))));
-        assert!(m.attributes.contains(&("event_id", "msg_1".to_owned())));
+        assert_ne!(
+            dedup("{}", "s", Signed, Some("msg_1")),
+            dedup("{}", "s", Signed, Some("msg_2"))
+        );
+        // A claimed id (ActiGraph's HMAC) is kept as an attribute but never
+        // deduplicates: one capture replayed with fresh ids is one message.
+        assert_eq!(
+            dedup("{}", "s", Claimed, Some("d-1")),
+            dedup("{}", "s", Claimed, Some("d-2"))
+        );
+        assert_eq!(
+            dedup("{}", "s", Claimed, Some("d-1")),
+            dedup("{}", "s", Claimed, None)
+        );
+        assert_ne!(
+            dedup("{}", "s", Claimed, None),
+            dedup(r#"{"a":1}"#, "s", Claimed, None)
+        );
+        // A credentialed id deduplicates with its body: a retry is one
+        // message, but the same id with another body cannot pre-empt it.
+        assert_eq!(
+            dedup("{}", "s", Credentialed, Some("d-1")),
+            dedup("{}", "s", Credentialed, Some("d-1"))
+        );
+        assert_ne!(
+            dedup("{}", "s", Credentialed, Some("d-1")),
+            dedup(r#"{"a":1}"#, "s", Credentialed, Some("d-1"))
+        );
+        assert_ne!(
+            dedup("{}", "s", Credentialed, Some("d-1")),
+            dedup("{}", "s", Credentialed, Some("d-2"))
+        );
+        // Sources sharing a queue never deduplicate each other's events.
+        for trust in [Claimed, Credentialed, Signed] {
+            assert_ne!(
+                dedup("{}", "a", trust, Some("e")),
+                dedup("{}", "b", trust, Some("e")),
+                "{trust:?}"
+            );
+        }
+        // Nor do the kinds, or fields that run into each other.
+        let digest = sha256_hex(b"{}");
+        assert_ne!(
+            deduplication_id("s", Signed, Some(&digest), "x"),
+            deduplication_id("s", Claimed, None, &digest)
+        );
+        assert_ne!(
+            deduplication_id("ab", Signed, Some("c"), &digest),
+            deduplication_id("a", Signed, Some("bc"), &digest)
+        );
+        let m = OutboundMessage::build(
+            "{}".into(),
+            &Envelope {
+                id_trust: Claimed,
+                ..envelope(Some("d-1"))
+            },
+            &queue(true),
+        )
+        .unwrap();
+        assert!(m.attributes.contains(&("event_id", "d-1".to_owned())));
     }
 
     #[test]

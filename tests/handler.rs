@@ -8,6 +8,7 @@ use common::*;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use hookline::message::{IdTrust, deduplication_id};
 use hookline::publish::PublishError;
 use hookline::sample_event::Shape;
 use hookline::secret::Secret;
@@ -416,7 +417,8 @@ async fn a_bracken_fallback_match_enqueues_the_text_that_was_signed() {
             let digest = hex::encode(sha2::Sha256::digest(signed.as_bytes()));
             assert_eq!(attribute(message, "body_sha256"), Some(digest.clone()));
             if queue.ends_with(".fifo") {
-                assert_eq!(message.deduplication_id, Some(digest), "{sent}");
+                let expected = deduplication_id("bracken", IdTrust::Claimed, None, &digest);
+                assert_eq!(message.deduplication_id, Some(expected), "{sent}");
             }
         }
     }
@@ -458,10 +460,12 @@ async fn bodies_bracken_would_not_have_signed_are_refused() {
 }
 
 #[tokio::test]
-async fn an_unsigned_delivery_id_never_deduplicates() {
+async fn an_event_id_deduplicates_only_as_far_as_it_is_authenticated() {
+    use sha2::Digest;
+    let fifo = "http://127.0.0.1:1/123456789012/hooks.fifo";
+    let digest = |body: &[u8]| hex::encode(sha2::Sha256::digest(body));
     // ActiGraph's HMAC covers the body, not X-ActiGraph-Delivery: one
     // captured request replayed with fresh ids must deduplicate as one.
-    let fifo = "http://127.0.0.1:1/123456789012/hooks.fifo";
     let receiver = Receiver::new(config(Scheme::ActiGraph, fifo, &[]), FakeQueue::default());
     for id in ["d-1", "d-2", "d-3"] {
         let headers = signed_headers(Scheme::ActiGraph, BODY, Some(id));
@@ -469,31 +473,57 @@ async fn an_unsigned_delivery_id_never_deduplicates() {
         assert_eq!(answer.status, 200);
     }
     let sent = fake(&receiver).sent.lock().unwrap().clone();
-    use sha2::Digest;
-    let digest = hex::encode(sha2::Sha256::digest(BODY));
+    let by_body = deduplication_id("actigraph", IdTrust::Claimed, None, &digest(BODY));
     for (message, id) in sent.iter().zip(["d-1", "d-2", "d-3"]) {
-        assert_eq!(message.deduplication_id.as_deref(), Some(digest.as_str()));
+        assert_eq!(message.deduplication_id.as_deref(), Some(by_body.as_str()));
         assert_eq!(
             attribute(message, "event_id").as_deref(),
             Some(id),
             "kept as a claim"
         );
     }
-    // Where the id is authenticated, it deduplicates as before.
-    for scheme in [Scheme::StandardWebhooks, Scheme::Basic, Scheme::Bearer] {
-        let receiver = Receiver::new(config(scheme, fifo, &[]), FakeQueue::default());
-        let headers = signed_headers(scheme, BODY, Some("evt_9"));
-        assert_eq!(
-            send(&receiver, Shape::HttpV2, &request(headers, BODY, false))
-                .await
-                .status,
-            200
-        );
-        let sent = fake(&receiver).sent.lock().unwrap();
-        assert_eq!(
-            sent[0].deduplication_id.as_deref(),
+    // A signed id deduplicates on its own.
+    let receiver = Receiver::new(
+        config(Scheme::StandardWebhooks, fifo, &[]),
+        FakeQueue::default(),
+    );
+    let headers = signed_headers(Scheme::StandardWebhooks, BODY, Some("evt_9"));
+    let answer = send(&receiver, Shape::HttpV2, &request(headers, BODY, false)).await;
+    assert_eq!(answer.status, 200);
+    assert_eq!(
+        fake(&receiver).sent.lock().unwrap()[0].deduplication_id,
+        Some(deduplication_id(
+            "standard-webhooks",
+            IdTrust::Signed,
             Some("evt_9"),
-            "{scheme:?}"
+            &digest(BODY)
+        ))
+    );
+    // A credential signs nothing: whoever holds it could pair a real
+    // event's id with another body and have SQS drop the real event. The id
+    // deduplicates only together with the body.
+    let other: &[u8] = br#"{"type":"forged"}"#;
+    for scheme in [Scheme::Basic, Scheme::Bearer] {
+        let receiver = Receiver::new(config(scheme, fifo, &[]), FakeQueue::default());
+        for body in [other, BODY, BODY] {
+            let headers = signed_headers(scheme, body, Some("evt_9"));
+            let answer = send(&receiver, Shape::HttpV2, &request(headers, body, false)).await;
+            assert_eq!(answer.status, 200, "{scheme:?}");
+        }
+        let sent = fake(&receiver).sent.lock().unwrap();
+        let ids: Vec<_> = sent.iter().map(|m| m.deduplication_id.clone()).collect();
+        let expected = |body: &[u8]| {
+            Some(deduplication_id(
+                scheme.name(),
+                IdTrust::Credentialed,
+                Some("evt_9"),
+                &digest(body),
+            ))
+        };
+        assert_eq!(ids, [expected(other), expected(BODY), expected(BODY)]);
+        assert_ne!(
+            ids[0], ids[1],
+            "{scheme:?}: the forged body cannot pre-empt"
         );
     }
 }
@@ -578,5 +608,66 @@ async fn a_mismatch_the_store_could_not_confirm_is_503_never_401() {
         }
         let enqueued = if status == 200 { 2 } else { 1 };
         assert_eq!(fake(&receiver).count(), enqueued, "{answer:?}");
+    }
+}
+
+/// A secret store that cannot be reached, counting how often it was asked.
+#[derive(Default)]
+struct DownStore {
+    asked: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl KeyStore for DownStore {
+    fn get(&self, _r: usize, _wait: Duration) -> BoxFuture<'_, Result<Arc<Entry>, Unavailable>> {
+        self.asked
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Box::pin(async { Err(Unavailable { last_error: None }) })
+    }
+
+    fn refetch(&self, _r: usize, _seen: u64, _wait: Duration) -> BoxFuture<'_, Refetch> {
+        Box::pin(async { Refetch::Failed(None) })
+    }
+}
+
+#[tokio::test]
+async fn what_no_key_could_verify_is_refused_without_waiting_for_the_store() {
+    // During a store outage a request waits for keys up to SECRETS_WAIT_MS;
+    // one whose headers no key could verify is refused before that.
+    for scheme in [
+        Scheme::OneCentre,
+        Scheme::ActiGraph,
+        Scheme::Basic,
+        Scheme::Bearer,
+        Scheme::Bracken,
+        Scheme::StandardWebhooks,
+    ] {
+        let store = DownStore::default();
+        let asked = Arc::clone(&store.asked);
+        let receiver = Receiver::new(
+            config(
+                scheme,
+                QUEUE,
+                &[("WEBHOOK_SECRET", "secretsmanager:hooks/s")],
+            ),
+            FakeQueue::default(),
+        )
+        .with_store(Box::new(store));
+        let unsigned = send(&receiver, Shape::HttpV2, &request(vec![], BODY, false)).await;
+        assert_eq!(unsigned.status, 401, "{scheme:?}");
+        assert_eq!(
+            asked.load(std::sync::atomic::Ordering::Relaxed),
+            0,
+            "{scheme:?}"
+        );
+        // Well-formed: only a key can decide, and none can be had.
+        let signed = signed_headers(scheme, BODY, Some("evt_1"));
+        let reply = send(&receiver, Shape::HttpV2, &request(signed, BODY, false)).await;
+        assert_eq!(reply.status, 503, "{scheme:?}");
+        assert_eq!(
+            asked.load(std::sync::atomic::Ordering::Relaxed),
+            1,
+            "{scheme:?}"
+        );
+        assert_eq!(fake(&receiver).count(), 0);
     }
 }

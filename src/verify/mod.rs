@@ -17,6 +17,7 @@ use std::time::{Duration, SystemTime};
 
 use http::HeaderMap;
 
+use crate::message::IdTrust;
 use crate::secret::Secrets;
 
 pub use actigraph::{BadHandshake, HANDSHAKE_EVENT, HANDSHAKE_HEADER, delivery_id, handshake};
@@ -185,11 +186,10 @@ impl Rejection {
 pub struct Accepted {
     /// The provider's own id for the event, where the scheme carries one.
     pub event_id: Option<String>,
-    /// Whether `event_id` is authenticated (signed, or sent with the
-    /// credential that authenticates the request), so it may deduplicate.
-    /// ActiGraph's HMAC does not cover its delivery id: there it is only the
-    /// sender's claim.
-    pub event_id_authenticated: bool,
+    /// How far `event_id` is authenticated, which decides what it may
+    /// deduplicate. ActiGraph's HMAC does not cover its delivery id: there
+    /// it is only the sender's claim.
+    pub id_trust: IdTrust,
     /// What the signature covers when it is not the raw body: the text
     /// Bracken signed, when only its re-serialisation matched. This, not the
     /// body received, is what goes on the queue.
@@ -203,9 +203,13 @@ impl Accepted {
     }
 
     /// Verified, with the event id the request carries.
-    fn with_id(event_id: Option<String>, authenticated: bool) -> Self {
+    fn with_id(event_id: Option<String>, trust: IdTrust) -> Self {
         Self {
-            event_id_authenticated: authenticated && event_id.is_some(),
+            id_trust: if event_id.is_some() {
+                trust
+            } else {
+                IdTrust::Claimed
+            },
             event_id,
             signed_text: None,
         }
@@ -283,6 +287,37 @@ impl Verifier {
         })
     }
 
+    /// What a request's headers decide without any key: the rejection every
+    /// key would give (a missing or malformed header, a timestamp outside
+    /// the window), or `Ok` when only a key can decide. Lets a request that
+    /// cannot verify be refused before keys from a store are waited for.
+    pub fn precheck(
+        scheme: Scheme,
+        tolerance: Duration,
+        headers: &HeaderMap,
+        body: &[u8],
+        now: SystemTime,
+    ) -> Result<(), Rejection> {
+        let keys = match scheme {
+            Scheme::OneCentre => Keys::OneCentre(Vec::new()),
+            Scheme::ActiGraph => Keys::ActiGraph(Vec::new()),
+            Scheme::Basic => Keys::Basic(Vec::new()),
+            Scheme::Bearer => Keys::Bearer(Vec::new()),
+            Scheme::Bracken => Keys::Bracken(Vec::new()),
+            Scheme::StandardWebhooks => Keys::StandardWebhooks(Vec::new()),
+            Scheme::OAuth2 => return Ok(()),
+        };
+        let unkeyed = Self {
+            scheme,
+            keys,
+            tolerance,
+        };
+        match unkeyed.verify(headers, body, now) {
+            Err(Rejection::SignatureMismatch | Rejection::CredentialsMismatch) | Ok(_) => Ok(()),
+            Err(rejection) => Err(rejection),
+        }
+    }
+
     /// The scheme this verifier checks.
     pub fn scheme(&self) -> Scheme {
         self.scheme
@@ -298,11 +333,11 @@ impl Verifier {
                 onecentre::verify(headers, body, keys).map(|()| Accepted::body_only())
             }
             Keys::ActiGraph(keys) => actigraph::verify(headers, body, keys)
-                .map(|()| Accepted::with_id(delivery_id(headers), false)),
+                .map(|()| Accepted::with_id(delivery_id(headers), IdTrust::Claimed)),
             Keys::Basic(keys) => credentials::verify_basic(headers, keys)
-                .map(|()| Accepted::with_id(delivery_id(headers), true)),
+                .map(|()| Accepted::with_id(delivery_id(headers), IdTrust::Credentialed)),
             Keys::Bearer(keys) => credentials::verify_bearer(headers, keys)
-                .map(|()| Accepted::with_id(delivery_id(headers), true)),
+                .map(|()| Accepted::with_id(delivery_id(headers), IdTrust::Credentialed)),
             Keys::Bracken(keys) => {
                 bracken::verify(headers, body, keys).map(|signed_text| Accepted {
                     signed_text,
@@ -311,7 +346,7 @@ impl Verifier {
             }
             Keys::StandardWebhooks(keys) => {
                 standard_webhooks::verify(headers, body, keys, now, self.tolerance)
-                    .map(|id| Accepted::with_id(Some(id), true))
+                    .map(|id| Accepted::with_id(Some(id), IdTrust::Signed))
             }
         }
     }

@@ -19,6 +19,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, Header, Validation};
 use serde::Deserialize;
 
 use super::{Accepted, Rejection, delivery_id, header};
+use crate::message::IdTrust;
 
 const AUTHORIZATION: &str = "authorization";
 
@@ -486,7 +487,10 @@ pub fn verify(
     let data = jsonwebtoken::decode::<Object<Claims>>(candidate.token, &key.key, &validation)
         .map_err(|_| INVALID)?;
     check_claims(&data.claims.0, policy, now)?;
-    Ok(Accepted::with_id(delivery_id(headers), true))
+    Ok(Accepted::with_id(
+        delivery_id(headers),
+        IdTrust::Credentialed,
+    ))
 }
 
 /// The claims the policy reads. A claim of the wrong type, or a repeated

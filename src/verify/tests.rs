@@ -127,7 +127,7 @@ fn actigraph_worked_example() {
             ],
             r#"{"Test":"Value"}"#
         ),
-        Ok(Accepted::with_id(Some("d-123".into()), false)),
+        Ok(Accepted::with_id(Some("d-123".into()), IdTrust::Claimed)),
         "the HMAC does not cover the delivery id"
     );
 }
@@ -388,7 +388,7 @@ fn standard_webhooks_reference_vectors() {
         let ts = vector.ts.to_string();
         assert_eq!(
             sw_check(&v, vector, vector.id, &ts, vector.sig, vector.ts),
-            Ok(Accepted::with_id(Some(vector.id.into()), true))
+            Ok(Accepted::with_id(Some(vector.id.into()), IdTrust::Signed))
         );
         // Svix names are aliases.
         let svix = headers(&[
@@ -742,4 +742,63 @@ fn standard_webhooks_public_keys_are_checked_at_init() {
             "{bad}"
         );
     }
+}
+
+// ---------------------------------------------------------------- Precheck
+
+#[test]
+fn precheck_decides_only_what_every_key_would() {
+    let pre = |scheme, pairs: &[(&'static str, &str)], body: &str, now: u64| {
+        Verifier::precheck(
+            scheme,
+            DEFAULT_TOLERANCE,
+            &headers(pairs),
+            body.as_bytes(),
+            at(now),
+        )
+    };
+    // Missing or malformed headers: refused, as with any key.
+    assert_eq!(
+        pre(Scheme::OneCentre, &[], "{}", 0),
+        Err(Rejection::MissingHeader("x-hook-signature"))
+    );
+    assert_eq!(
+        pre(
+            Scheme::ActiGraph,
+            &[("x-actigraph-signature", "%%")],
+            "{}",
+            0
+        ),
+        Err(Rejection::MalformedHeader("x-actigraph-signature"))
+    );
+    // A stale Standard Webhooks timestamp: refused at any key.
+    let v = &SW_VECTORS[0];
+    let ts = v.ts.to_string();
+    let sw = [
+        ("webhook-id", v.id),
+        ("webhook-timestamp", ts.as_str()),
+        ("webhook-signature", v.sig),
+    ];
+    assert_eq!(pre(Scheme::StandardWebhooks, &sw, v.body, v.ts), Ok(()));
+    assert_eq!(
+        pre(Scheme::StandardWebhooks, &sw, v.body, v.ts + 3600),
+        Err(Rejection::TimestampTooOld)
+    );
+    // A Bracken body too large for the fallback may still match as sent:
+    // only a key decides, and the precheck does no work on the body.
+    let loose = format!("{{ \"p\": \"{}\" }}", "x".repeat(FALLBACK_MAX_BYTES));
+    assert_eq!(
+        pre(
+            Scheme::Bracken,
+            &[("authorization", BRACKEN_COMPACT_SIG)],
+            &loose,
+            0
+        ),
+        Ok(())
+    );
+    assert_eq!(
+        pre(Scheme::Bearer, &[("authorization", "Bearer t")], "{}", 0),
+        Ok(())
+    );
+    assert_eq!(pre(Scheme::OAuth2, &[], "{}", 0), Ok(()));
 }
