@@ -12,8 +12,7 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_smithy_http_client::tls::rustls_provider::CryptoMode;
 use aws_smithy_http_client::tls::{Provider, TlsContext, TrustStore};
-use tokio::sync::{Mutex, OnceCell};
-use tokio::task::JoinHandle;
+use tokio::sync::{Mutex, OnceCell, oneshot};
 
 /// The shared configuration: each call to a service gets `timeout` in all
 /// (two attempts of half of it, connecting within a second), up to three
@@ -74,22 +73,45 @@ fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
         .build_https()
 }
 
-/// A value built on a blocking thread from cold start and awaited where it is
-/// first needed, so that building it overlaps the runtime's own start and its
-/// first poll for an event instead of preceding them.
+/// A value built on a thread of its own from cold start and awaited where it
+/// is first needed, so that building it overlaps the runtime's own start and
+/// its first poll for an event instead of preceding them.
+///
+/// The thread runs at a lower scheduling priority than the runtime's: where
+/// the two share a CPU (a small Lambda has a fraction of one), the runtime
+/// reaches its first poll first instead of being preempted by the build; the
+/// build has the CPU to itself while the runtime waits for an event. It is
+/// not tokio's blocking pool, whose threads are reused by later blocking work
+/// (DNS lookups) that must not inherit the lower priority.
 #[derive(Debug)]
 pub struct Background<T> {
     value: OnceCell<T>,
-    building: Mutex<Option<JoinHandle<T>>>,
+    building: Mutex<Option<oneshot::Receiver<std::thread::Result<T>>>>,
 }
 
+/// How much lower than the runtime the build runs (a `nice` increment).
+const BUILD_NICENESS: libc::c_int = 10;
+
 impl<T: Send + 'static> Background<T> {
-    /// Starts `build` on the runtime's blocking pool (must be called inside
-    /// the runtime).
+    /// Starts `build` on a new thread.
     pub fn start(build: impl FnOnce() -> T + Send + 'static) -> Self {
+        let (done, building) = oneshot::channel();
+        std::thread::Builder::new()
+            .name("hookline-build".into())
+            .spawn(move || {
+                // Linux applies PRIO_PROCESS with 0 to the calling thread
+                // only. Lowering one's own priority needs no privilege; if it
+                // fails anyway, the build runs as before.
+                // SAFETY: setpriority takes plain integers and touches no memory.
+                unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, BUILD_NICENESS) };
+                let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(build));
+                // Nobody waiting any more is fine: the value is dropped.
+                let _ = done.send(built);
+            })
+            .expect("cannot start a thread at cold start");
         Self {
             value: OnceCell::new(),
-            building: Mutex::new(Some(tokio::task::spawn_blocking(build))),
+            building: Mutex::new(Some(building)),
         }
     }
 
@@ -107,12 +129,14 @@ impl<T: Send + 'static> Background<T> {
         self.value
             .get_or_init(|| async {
                 let mut building = self.building.lock().await;
-                let handle = building
+                let receiver = building
                     .as_mut()
                     .expect("the build did not complete: it panicked earlier");
-                let built = handle.await;
+                let built = receiver
+                    .await
+                    .expect("the build thread ends only by sending its result");
                 *building = None;
-                built.unwrap_or_else(|error| std::panic::resume_unwind(error.into_panic()))
+                built.unwrap_or_else(|panic| std::panic::resume_unwind(panic))
             })
             .await
     }
@@ -128,6 +152,30 @@ mod tests {
         assert_eq!(*value.get().await, 7);
         assert_eq!(*value.get().await, 7);
         assert_eq!(*Background::ready(3).get().await, 3);
+    }
+
+    #[tokio::test]
+    async fn a_build_runs_below_the_runtime_and_a_waiter_may_give_up() {
+        // SAFETY: getpriority takes plain integers.
+        let own = unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) };
+        let (go, wait) = std::sync::mpsc::channel::<()>();
+        let value = Background::start(move || {
+            wait.recv().unwrap();
+            unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) }
+        });
+        let early = tokio::time::timeout(std::time::Duration::from_millis(10), value.get()).await;
+        assert!(early.is_err(), "still building");
+        go.send(()).unwrap();
+        assert_eq!(*value.get().await, (own + super::BUILD_NICENESS).min(19));
+        // The runtime's own thread keeps its priority.
+        assert_eq!(unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) }, own);
+    }
+
+    #[tokio::test]
+    #[should_panic(expected = "boom")]
+    async fn a_panicking_build_panics_where_it_is_awaited() {
+        let value: Background<u8> = Background::start(|| panic!("boom"));
+        value.get().await;
     }
 
     #[tokio::test]
