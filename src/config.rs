@@ -500,27 +500,10 @@ mod tests {
 
     /// What init logs while loading `vars`, at WARN.
     fn warnings(vars: &[(&str, &str)]) -> String {
-        use tracing_subscriber::layer::SubscriberExt;
-        #[derive(Clone, Default)]
-        struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-        impl std::io::Write for Captured {
-            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-                self.0.lock().unwrap().extend_from_slice(buf);
-                Ok(buf.len())
-            }
-            fn flush(&mut self) -> std::io::Result<()> {
-                Ok(())
-            }
-        }
-        let captured = Captured::default();
-        let writer = captured.clone();
-        let subscriber = tracing_subscriber::registry().with(crate::logging::layer(
-            Some("warn"),
-            true,
-            move || writer.clone(),
-        ));
-        tracing::subscriber::with_default(subscriber, || load(vars).unwrap());
-        String::from_utf8(captured.0.lock().unwrap().clone()).unwrap()
+        let captured = crate::logging::Captured::default();
+        let _guard = captured.install("warn", true);
+        load(vars).unwrap();
+        captured.text()
     }
 
     #[test]

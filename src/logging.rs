@@ -57,7 +57,9 @@ where
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
     let filter = filter(requested).and(cap());
+    // No colour codes: CloudWatch shows them as text.
     let format = tracing_subscriber::fmt::layer()
+        .with_ansi(false)
         .with_target(false)
         .without_time()
         .with_writer(writer);
@@ -79,4 +81,41 @@ pub fn init() {
     tracing_subscriber::registry()
         .with(layer(requested.as_deref(), json, std::io::stdout))
         .init();
+}
+
+/// Log lines kept in memory, for tests that read what the receiver logged.
+#[cfg(any(test, feature = "samples"))]
+#[derive(Clone, Default)]
+pub struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+#[cfg(any(test, feature = "samples"))]
+impl Captured {
+    /// Sends this thread's log lines here, through the receiver's own
+    /// [`layer`] at `level` (JSON when `json`), until the guard drops.
+    pub fn install(&self, level: &str, json: bool) -> tracing::subscriber::DefaultGuard {
+        let writer = self.clone();
+        let subscriber =
+            tracing_subscriber::registry().with(layer(Some(level), json, move || writer.clone()));
+        tracing::subscriber::set_default(subscriber)
+    }
+
+    /// Everything logged so far.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(|e| e.into_inner())).into_owned()
+    }
+}
+
+#[cfg(any(test, feature = "samples"))]
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }

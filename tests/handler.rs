@@ -546,6 +546,19 @@ impl KeyStore for ScriptedStore {
     }
 }
 
+/// A receiver whose one secret comes from `store`.
+fn with_store(scheme: Scheme, store: impl KeyStore + 'static) -> Receiver<FakeQueue> {
+    Receiver::new(
+        config(
+            scheme,
+            QUEUE,
+            &[("WEBHOOK_SECRET", "secretsmanager:hooks/s")],
+        ),
+        FakeQueue::default(),
+    )
+    .with_store(Box::new(store))
+}
+
 fn entry(value: &str, generation: u64) -> Arc<Entry> {
     Arc::new(Entry {
         values: vec![Secret::new(value)],
@@ -588,15 +601,7 @@ async fn a_mismatch_the_store_could_not_confirm_is_503_never_401() {
             cached: entry(S1, 1),
             refetch: Mutex::new(answer.clone()),
         };
-        let receiver = Receiver::new(
-            config(
-                scheme,
-                QUEUE,
-                &[("WEBHOOK_SECRET", "secretsmanager:hooks/s")],
-            ),
-            FakeQueue::default(),
-        )
-        .with_store(Box::new(store));
+        let receiver = with_store(scheme, store);
         // S1 verifies from the cache whatever the store would say.
         let reply = send(&receiver, Shape::HttpV2, &signed_with(S1)).await;
         assert_eq!(reply.status, 200, "{answer:?}: cached value");
@@ -633,25 +638,10 @@ impl KeyStore for DownStore {
 async fn what_no_key_could_verify_is_refused_without_waiting_for_the_store() {
     // During a store outage a request waits for keys up to SECRETS_WAIT_MS;
     // one whose headers no key could verify is refused before that.
-    for scheme in [
-        Scheme::OneCentre,
-        Scheme::ActiGraph,
-        Scheme::Basic,
-        Scheme::Bearer,
-        Scheme::Bracken,
-        Scheme::StandardWebhooks,
-    ] {
+    for scheme in Scheme::ALL {
         let store = DownStore::default();
         let asked = Arc::clone(&store.asked);
-        let receiver = Receiver::new(
-            config(
-                scheme,
-                QUEUE,
-                &[("WEBHOOK_SECRET", "secretsmanager:hooks/s")],
-            ),
-            FakeQueue::default(),
-        )
-        .with_store(Box::new(store));
+        let receiver = with_store(scheme, store);
         let unsigned = send(&receiver, Shape::HttpV2, &request(vec![], BODY, false)).await;
         assert_eq!(unsigned.status, 401, "{scheme:?}");
         assert_eq!(

@@ -3,40 +3,18 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use common::*;
+use hookline::logging::Captured;
 use hookline::publish::PublishError;
 use hookline::sample_event::Shape;
 use hookline::{Receiver, Scheme};
-use tracing_subscriber::layer::SubscriberExt;
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 const BODY: &[u8] = br#"{"marker":"body-text-that-must-not-be-logged"}"#;
 
 #[tokio::test]
 async fn no_outcome_logs_a_secret_a_signature_or_the_body() {
     let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::registry().with(hookline::logging::layer(
-        Some("trace"),
-        true,
-        move || writer.clone(),
-    ));
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let _guard = captured.install("trace", true);
 
     let mut forbidden: Vec<String> = vec!["body-text-that-must-not-be-logged".into()];
     for scheme in Scheme::ALL {
@@ -155,7 +133,7 @@ async fn no_outcome_logs_a_secret_a_signature_or_the_body() {
         );
     }
 
-    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let logs = captured.text();
     assert!(
         logs.lines().count() >= 6 * 6,
         "the request lines were captured:\n{logs}"

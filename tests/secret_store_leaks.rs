@@ -5,17 +5,16 @@
 
 mod common;
 
-use std::io::Write;
 use std::net::TcpListener;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use aws_sdk_secretsmanager::primitives::Blob;
 use common::moto::Moto;
 use common::store::{Store, parse, sdk};
+use hookline::logging::Captured;
 use hookline::secret_store::aws::AwsSecretSource;
 use hookline::secret_store::{Refetch, SecretCache, Settings};
-use tracing_subscriber::layer::SubscriberExt;
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -25,32 +24,13 @@ fn free_port() -> u16 {
         .port()
 }
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// Every path of the store, logged at TRACE through the receiver's own
 /// filter: no value may appear, and the failures are logged with their
 /// reference and kind.
 #[tokio::test]
 async fn no_secret_value_in_any_log_line() {
     let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::registry().with(hookline::logging::layer(
-        Some("trace"),
-        true,
-        move || writer.clone(),
-    ));
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let _guard = captured.install("trace", true);
 
     let moto = Moto::start();
     let store = Store::new(&moto).await;
@@ -122,7 +102,7 @@ async fn no_secret_value_in_any_log_line() {
     ));
     let _ = down.get(0, Duration::from_millis(300)).await;
 
-    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let logs = captured.text();
     for needle in forbidden {
         assert!(!logs.contains(needle), "{needle:?} appears in the logs");
     }

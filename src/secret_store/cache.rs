@@ -768,29 +768,10 @@ mod tests {
         );
     }
 
-    #[derive(Clone, Default)]
-    struct Captured(Arc<Mutex<Vec<u8>>>);
-
-    impl std::io::Write for Captured {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
     #[tokio::test(start_paused = true)]
     async fn failures_are_logged_once_per_ttl_with_reference_and_kind() {
-        let captured = Captured::default();
-        let writer = captured.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::WARN)
-            .with_ansi(false)
-            .with_writer(move || writer.clone())
-            .finish();
-        let _guard = tracing::subscriber::set_default(subscriber);
+        let captured = crate::logging::Captured::default();
+        let _guard = captured.install("warn", false);
         let cache = cache(Err(FetchErrorKind::AccessDenied));
         cache.start();
         // Just under ten minutes of retries and requests: two TTLs, so two lines.
@@ -798,7 +779,7 @@ mod tests {
             let _ = cache.get(0, Duration::from_millis(10)).await;
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
-        let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        let logs = captured.text();
         let lines: Vec<&str> = logs.lines().collect();
         assert_eq!(lines.len(), 2, "{logs}");
         assert!(lines[0].contains("reference=ssm:/a"), "{logs}");
