@@ -157,7 +157,8 @@ pub(crate) fn verify(
     if !tags.is_empty() && MacKey::any_matches(&hmac_keys, &message, &tags) {
         return Ok(id.to_owned());
     }
-    if !signatures.is_empty() {
+    // No public key (HMAC secrets only, or the precheck's none): no copy of the body.
+    if !signatures.is_empty() && keys.iter().any(|key| matches!(key, Key::Ed25519(_))) {
         let signed = message.concat();
         // Each check hashes the whole message: at most MAX_ENTRIES
         // (signature, key) pairs in all, however many keys are configured.
