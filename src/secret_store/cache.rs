@@ -348,23 +348,25 @@ impl<S: SecretSource> SecretCache<S> {
             let mut retried = false;
             let result = loop {
                 let started = Instant::now();
-                match tokio::time::timeout(timeout, this.source.fetch(reference)).await {
-                    Ok(result) => break result,
-                    // A timeout that fired far past its time means the
-                    // process was frozen (Lambda pauses it between
-                    // invocations), not that the store failed to answer:
-                    // ask once more rather than record a failure.
-                    Err(_) if !retried && started.elapsed() > timeout + timeout / 2 => {
-                        tracing::debug!(reference = %reference, "fetch spanned a freeze; retrying");
-                        retried = true;
-                    }
-                    Err(_) => {
-                        break Err(FetchError::new(
+                let result = tokio::time::timeout(timeout, this.source.fetch(reference))
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(FetchError::new(
                             FetchErrorKind::Timeout,
                             "the fetch did not finish in time",
-                        ));
-                    }
+                        ))
+                    });
+                // A failure far past the fetch's bound means the process was
+                // frozen (Lambda pauses it between invocations), not that the
+                // store failed to answer: ask once more rather than record a
+                // failure. Whichever timer reports it: the source's own (the
+                // SDK's operation timeout) has passed too, and is polled first.
+                if result.is_err() && !retried && started.elapsed() > timeout + timeout / 2 {
+                    tracing::debug!(reference = %reference, "fetch spanned a freeze; retrying");
+                    retried = true;
+                    continue;
                 }
+                break result;
             };
             this.finish(slot, result);
         });
@@ -593,6 +595,47 @@ mod tests {
         let entry = cache.get(0, Duration::ZERO).await.unwrap();
         assert_eq!(values(&entry), [b"v"]);
         assert_eq!(calls(&cache), 2);
+        assert_eq!(cache.lock(0).last_error, None, "no failure recorded");
+    }
+
+    /// A store with its own, shorter timeout, as the AWS adapter has (the
+    /// SDK's operation timeout): after a freeze both timers have passed, and
+    /// the fetch, polled first, reports its own timeout.
+    struct TimesOutItself {
+        calls: AtomicUsize,
+    }
+
+    impl SecretSource for TimesOutItself {
+        async fn fetch(&self, _r: &StoreRef) -> Result<Vec<Secret>, FetchError> {
+            if self.calls.fetch_add(1, Ordering::SeqCst) > 0 {
+                return Ok(vec![Secret::new("v")]);
+            }
+            let own = Settings::default().fetch_timeout / 2;
+            match tokio::time::timeout(own, std::future::pending::<()>()).await {
+                Ok(()) => unreachable!(),
+                Err(_) => Err(FetchError::new(FetchErrorKind::Timeout, "sdk timeout")),
+            }
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_freeze_is_recognised_whichever_timeout_reports_it() {
+        let cache = Arc::new(SecretCache::new(
+            TimesOutItself {
+                calls: AtomicUsize::new(0),
+            },
+            vec![reference("/a")],
+            Settings::default(),
+        ));
+        cache.start();
+        tokio::task::yield_now().await;
+        tokio::time::advance(Duration::from_secs(60)).await;
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+        let entry = cache.get(0, Duration::ZERO).await.unwrap();
+        assert_eq!(values(&entry), [b"v"]);
+        assert_eq!(cache.source().calls.load(Ordering::SeqCst), 2);
         assert_eq!(cache.lock(0).last_error, None, "no failure recorded");
     }
 

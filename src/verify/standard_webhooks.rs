@@ -157,7 +157,8 @@ pub(crate) fn verify(
     if !tags.is_empty() && MacKey::any_matches(&hmac_keys, &message, &tags) {
         return Ok(id.to_owned());
     }
-    if !signatures.is_empty() {
+    // No public key (HMAC secrets only, or the precheck's none): no copy of the body.
+    if !signatures.is_empty() && keys.iter().any(|key| matches!(key, Key::Ed25519(_))) {
         let signed = message.concat();
         // Each check hashes the whole message: at most MAX_ENTRIES
         // (signature, key) pairs in all, however many keys are configured.
@@ -186,13 +187,16 @@ fn parse_timestamp(text: &str) -> Option<i64> {
     text.parse().ok()
 }
 
+/// To the nanosecond: the window closes `tolerance` after the timestamp, not
+/// at the end of that second, so the default fits inside a FIFO queue's
+/// 5-minute memory of an event that landed at or after its timestamp.
 fn check_window(timestamp: i64, now: SystemTime, tolerance: Duration) -> Result<(), Rejection> {
-    let now = match now.duration_since(UNIX_EPOCH) {
-        Ok(since) => i128::from(since.as_secs()),
-        Err(_) => 0,
-    };
-    let tolerance = i128::from(tolerance.as_secs());
-    let age = now - i128::from(timestamp);
+    const NANOS: i128 = 1_000_000_000;
+    let now = now.duration_since(UNIX_EPOCH).map_or(0, |since| {
+        i128::try_from(since.as_nanos()).unwrap_or(i128::MAX)
+    });
+    let tolerance = i128::try_from(tolerance.as_nanos()).unwrap_or(i128::MAX);
+    let age = now - i128::from(timestamp) * NANOS;
     if age > tolerance {
         Err(Rejection::TimestampTooOld)
     } else if -age > tolerance {

@@ -462,6 +462,20 @@ fn standard_webhooks_timestamp_window() {
     assert!(ok(vector.ts - 300).is_ok());
     assert_eq!(ok(vector.ts + 301), Err(Rejection::TimestampTooOld));
     assert_eq!(ok(vector.ts - 301), Err(Rejection::TimestampTooNew));
+    // The window ends `tolerance` after the timestamp, not at the end of that
+    // second: the event landed at or after its timestamp, and a FIFO queue
+    // forgets its id 300 s after that, so a replay in the second's remainder
+    // would land again.
+    let headers = headers(&[
+        ("webhook-id", vector.id),
+        ("webhook-timestamp", &ts),
+        ("webhook-signature", vector.sig),
+    ]);
+    let late = at(vector.ts + 300) + Duration::from_millis(500);
+    assert_eq!(
+        v.verify(&headers, vector.body.as_bytes(), late),
+        Err(Rejection::TimestampTooOld)
+    );
     let t = "webhook-timestamp";
     for bad in [
         "-1649367553",
