@@ -57,6 +57,7 @@ pub async fn respond_at<P: Publisher>(
         }
         None => receiver.malformed(),
     };
+    crate::secret_store::invocation_ended();
     let shaped = TransformResponse::<'static, Response<Body>, Infallible>::Response(
         origin,
         Box::pin(std::future::ready(into_response(reply))),

@@ -5,6 +5,7 @@
 //! seconds.
 
 use std::ffi::OsString;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -18,6 +19,16 @@ use crate::secret::Secret;
 pub const DEFAULT_TTL: Duration = Duration::from_secs(300);
 /// `SECRETS_WAIT_MS` when unset.
 pub const DEFAULT_WAIT: Duration = Duration::from_millis(2000);
+
+/// Invocations ended in this process. Lambda may freeze the process after
+/// each one, so a fetch in flight across an end may have been frozen.
+static INVOCATIONS_ENDED: AtomicU64 = AtomicU64::new(0);
+
+/// Tells the cache that an invocation has ended (the entry layer calls it
+/// once per invocation, after the reply is ready).
+pub fn invocation_ended() {
+    INVOCATIONS_ENDED.fetch_add(1, Ordering::Relaxed);
+}
 
 /// How the cache fetches and refreshes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -137,6 +148,8 @@ pub struct SecretCache<S: SecretSource> {
     /// Index → slot: a reference given twice is fetched once.
     slot_of: Vec<usize>,
     slots: Vec<Slot>,
+    /// Invocations ended so far: [`INVOCATIONS_ENDED`], or a test's own.
+    invocations_ended: &'static AtomicU64,
 }
 
 struct Slot {
@@ -188,6 +201,7 @@ impl<S: SecretSource> SecretCache<S> {
             refs,
             slot_of,
             slots,
+            invocations_ended: &INVOCATIONS_ENDED,
         }
     }
 
@@ -348,6 +362,7 @@ impl<S: SecretSource> SecretCache<S> {
             let mut retried = false;
             let result = loop {
                 let started = Instant::now();
+                let ended_before = this.invocations_ended.load(Ordering::Relaxed);
                 let result = tokio::time::timeout(timeout, this.source.fetch(reference))
                     .await
                     .unwrap_or_else(|_| {
@@ -356,12 +371,15 @@ impl<S: SecretSource> SecretCache<S> {
                             "the fetch did not finish in time",
                         ))
                     });
-                // A failure far past the fetch's bound means the process was
-                // frozen (Lambda pauses it between invocations), not that the
-                // store failed to answer: ask once more rather than record a
-                // failure. Whichever timer reports it: the source's own (the
-                // SDK's operation timeout) has passed too, and is polled first.
-                if result.is_err() && !retried && started.elapsed() > timeout + timeout / 2 {
+                // A failure that spans the end of an invocation, or comes far
+                // past the fetch's bound, may be a freeze (Lambda pauses the
+                // process between invocations), not the store failing to
+                // answer: whichever timer reports it (the source's own, the
+                // SDK's operation timeout, has passed too and is polled
+                // first), ask once more rather than record a failure.
+                let spanned_a_gap = this.invocations_ended.load(Ordering::Relaxed) != ended_before
+                    || started.elapsed() > timeout + timeout / 2;
+                if result.is_err() && !retried && spanned_a_gap {
                     tracing::debug!(reference = %reference, "fetch spanned a freeze; retrying");
                     retried = true;
                     continue;
@@ -630,6 +648,33 @@ mod tests {
         cache.start();
         tokio::task::yield_now().await;
         tokio::time::advance(Duration::from_secs(60)).await;
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+        let entry = cache.get(0, Duration::ZERO).await.unwrap();
+        assert_eq!(values(&entry), [b"v"]);
+        assert_eq!(cache.source().calls.load(Ordering::SeqCst), 2);
+        assert_eq!(cache.lock(0).last_error, None, "no failure recorded");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_failure_across_the_end_of_an_invocation_is_asked_again() {
+        static ENDED: AtomicU64 = AtomicU64::new(0);
+        let mut cache = SecretCache::new(
+            TimesOutItself {
+                calls: AtomicUsize::new(0),
+            },
+            vec![reference("/a")],
+            Settings::default(),
+        );
+        cache.invocations_ended = &ENDED;
+        let cache = Arc::new(cache);
+        cache.start();
+        tokio::task::yield_now().await;
+        // The invocation ends; frozen for 6 s, shorter than the cache's
+        // bound, longer than the store's own timeout.
+        ENDED.fetch_add(1, Ordering::Relaxed);
+        tokio::time::advance(Duration::from_secs(6)).await;
         for _ in 0..10 {
             tokio::task::yield_now().await;
         }

@@ -21,7 +21,7 @@ use std::time::Duration;
 
 pub use cache::{
     DEFAULT_TTL, DEFAULT_WAIT, Entry, Refetch, SecretCache, Settings, Unavailable,
-    settings_from_env,
+    invocation_ended, settings_from_env,
 };
 
 const SECRETS_MANAGER: &str = "secretsmanager:";
