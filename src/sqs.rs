@@ -46,7 +46,7 @@ impl SqsPublisher {
         }
     }
 
-    /// Starts building the client (as [`client`] does) on a blocking thread
+    /// Starts building the client (as [`client`] does) on a thread of its own
     /// and returns at once: the first publish waits for it. At cold start this
     /// lets the SDK's setup overlap the runtime's start and first poll.
     pub fn start(queue: &QueueConfig) -> Self {
