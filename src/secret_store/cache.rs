@@ -636,18 +636,29 @@ mod tests {
         }
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn a_freeze_is_recognised_whichever_timeout_reports_it() {
-        let cache = Arc::new(SecretCache::new(
+    /// A fetch from [`TimesOutItself`] frozen for `frozen`, with `ended`
+    /// counting invocations (bumped once first when `invocation_ends`): the
+    /// value must be there at once afterwards, with no failure recorded.
+    async fn asked_again_after_freeze(
+        ended: &'static AtomicU64,
+        invocation_ends: bool,
+        frozen: Duration,
+    ) {
+        let mut cache = SecretCache::new(
             TimesOutItself {
                 calls: AtomicUsize::new(0),
             },
             vec![reference("/a")],
             Settings::default(),
-        ));
+        );
+        cache.invocations_ended = ended;
+        let cache = Arc::new(cache);
         cache.start();
         tokio::task::yield_now().await;
-        tokio::time::advance(Duration::from_secs(60)).await;
+        if invocation_ends {
+            ended.fetch_add(1, Ordering::Relaxed);
+        }
+        tokio::time::advance(frozen).await;
         for _ in 0..10 {
             tokio::task::yield_now().await;
         }
@@ -658,30 +669,18 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_failure_across_the_end_of_an_invocation_is_asked_again() {
+    async fn a_freeze_is_recognised_whichever_timeout_reports_it() {
+        // No invocation ends: only the elapsed time tells.
         static ENDED: AtomicU64 = AtomicU64::new(0);
-        let mut cache = SecretCache::new(
-            TimesOutItself {
-                calls: AtomicUsize::new(0),
-            },
-            vec![reference("/a")],
-            Settings::default(),
-        );
-        cache.invocations_ended = &ENDED;
-        let cache = Arc::new(cache);
-        cache.start();
-        tokio::task::yield_now().await;
-        // The invocation ends; frozen for 6 s, shorter than the cache's
-        // bound, longer than the store's own timeout.
-        ENDED.fetch_add(1, Ordering::Relaxed);
-        tokio::time::advance(Duration::from_secs(6)).await;
-        for _ in 0..10 {
-            tokio::task::yield_now().await;
-        }
-        let entry = cache.get(0, Duration::ZERO).await.unwrap();
-        assert_eq!(values(&entry), [b"v"]);
-        assert_eq!(cache.source().calls.load(Ordering::SeqCst), 2);
-        assert_eq!(cache.lock(0).last_error, None, "no failure recorded");
+        asked_again_after_freeze(&ENDED, false, Duration::from_secs(60)).await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_failure_across_the_end_of_an_invocation_is_asked_again() {
+        // Frozen for 6 s: shorter than the cache's bound, longer than the
+        // store's own timeout.
+        static ENDED: AtomicU64 = AtomicU64::new(0);
+        asked_again_after_freeze(&ENDED, true, Duration::from_secs(6)).await;
     }
 
     #[tokio::test(start_paused = true)]
