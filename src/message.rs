@@ -140,11 +140,14 @@ impl OutboundMessage {
 }
 
 /// A FIFO message's deduplication id: SHA-256 over the source's name and
-/// only what the request's authentication covers, so a captured request
-/// can neither land twice within SQS's window nor pre-empt another event:
+/// only what the request's authentication covers, so a captured signed
+/// request cannot land twice within SQS's window, and nothing can pre-empt
+/// another event:
 /// - a signed id: the id (a provider's retry carries the same one);
 /// - a credentialed id: the id and the body's digest (the credential does
-///   not bind them, so the same id with another body is another message);
+///   not bind them, so the same id with another body is another message;
+///   whoever holds the credential can send any body, or drop the id, and
+///   land again: a credential authenticates, it does not deduplicate);
 /// - otherwise: the body's digest.
 ///
 /// The source's name keeps sources that share a queue apart. Each field is
