@@ -27,10 +27,29 @@ pub struct Store {
 impl Store {
     pub async fn new(moto: &Moto) -> Self {
         let sdk = sdk(&moto.endpoint()).await;
-        Self {
+        let store = Self {
             sm: aws_sdk_secretsmanager::Client::new(&sdk),
             ssm: aws_sdk_ssm::Client::new(&sdk),
-        }
+        };
+        store.warm().await;
+        store
+    }
+
+    /// moto loads a service's backend on its first request, which can take
+    /// seconds on a loaded machine (SSM's most of all): longer than the
+    /// receiver's own bounded calls. The test's clients (no operation
+    /// timeout) pay it here, so what a test measures is the receiver.
+    async fn warm(&self) {
+        self.sm
+            .list_secrets()
+            .send()
+            .await
+            .expect("warm Secrets Manager");
+        self.ssm
+            .describe_parameters()
+            .send()
+            .await
+            .expect("warm SSM");
     }
 
     /// Creates a secret and returns its ARN.
