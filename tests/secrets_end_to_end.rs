@@ -62,7 +62,16 @@ fn send(function: &mut Function, scheme: Scheme, path: &str, secret: &str, body:
     function.send_event(&event(Shape::HttpV2, &request)).0
 }
 
-fn start(moto_sqs: &Moto, store_endpoint: &str, queue: &str, sources: &str) -> Function {
+/// `wait_ms`: how long a request waits for its secrets. Tests that expect the
+/// first request to pass give it room: a cold start's fetch on a loaded
+/// machine can take longer than the default bound.
+fn start(
+    moto_sqs: &Moto,
+    store_endpoint: &str,
+    queue: &str,
+    sources: &str,
+    wait_ms: &str,
+) -> Function {
     Function::start(
         Scheme::OneCentre,
         queue,
@@ -74,7 +83,7 @@ fn start(moto_sqs: &Moto, store_endpoint: &str, queue: &str, sources: &str) -> F
             ("AWS_ENDPOINT_URL_SECRETS_MANAGER", store_endpoint),
             ("AWS_ENDPOINT_URL_SSM", store_endpoint),
             ("SECRETS_TTL_SECONDS", "1"),
-            ("SECRETS_WAIT_MS", "1000"),
+            ("SECRETS_WAIT_MS", wait_ms),
         ],
     )
 }
@@ -110,7 +119,7 @@ fn secrets_manager_and_ssm_references_rotation_and_json_keys() {
         {"name":"onecentre","scheme":"onecentre","secrets":["ssm:/hookline/onecentre"]},
         {"name":"json","scheme":"actigraph","secrets":["secretsmanager:hookline/json#signing"]}
     ]}"#;
-    let mut function = start(&moto, &moto.endpoint(), &queue, sources);
+    let mut function = start(&moto, &moto.endpoint(), &queue, sources, "5000");
     let body = br#"{"event":"secret.test"}"#;
     let b = "/webhooks/bracken";
     assert_eq!(
@@ -262,7 +271,7 @@ fn a_store_unreachable_at_cold_start_answers_503_until_it_returns() {
     let sources = r#"{"sources":[
         {"name":"bracken","scheme":"bracken","secrets":["secretsmanager:hookline/late"]}
     ]}"#;
-    let mut function = start(&moto, &store_endpoint, &queue, sources);
+    let mut function = start(&moto, &store_endpoint, &queue, sources, "1000");
     let body = br#"{"event":"late"}"#;
     let b = "/webhooks/bracken";
     let request = |function: &mut Function| {
@@ -324,7 +333,7 @@ fn a_mismatch_while_the_store_is_down_is_503_until_it_returns() {
     let sources = r#"{"sources":[
         {"name":"bracken","scheme":"bracken","secrets":["secretsmanager:hookline/rotated"]}
     ]}"#;
-    let mut function = start(&moto, &proxy.endpoint(), &queue, sources);
+    let mut function = start(&moto, &proxy.endpoint(), &queue, sources, "5000");
     let body = br#"{"event":"rotated"}"#;
     let b = "/webhooks/bracken";
     let with =
