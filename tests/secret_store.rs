@@ -266,7 +266,8 @@ async fn unreachable_at_cold_start_then_reachable() {
         let started = Instant::now();
         let entry = cache.get(0, Duration::from_secs(2)).await.unwrap();
         assert_eq!(strings(&entry.values), ["late-value"]);
-        assert!(started.elapsed() < Duration::from_millis(50));
+        // Well under the 2 s bound a request would otherwise wait out.
+        assert!(started.elapsed() < Duration::from_secs(1));
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
 }
