@@ -5,6 +5,7 @@
 //! trust store. [`Background`] builds a client off the runtime's thread, so
 //! that work overlaps the runtime's start and first poll.
 
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
@@ -12,6 +13,7 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_smithy_http_client::tls::rustls_provider::CryptoMode;
 use aws_smithy_http_client::tls::{Provider, TlsContext, TrustStore};
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use tokio::sync::{Mutex, OnceCell, oneshot};
 
 /// The shared configuration: each call to a service gets `timeout` in all
@@ -45,7 +47,10 @@ pub async fn sdk_config(timeout: Duration, region_hint: Option<&str>) -> SdkConf
 }
 
 /// The HTTPS client every SDK client built from [`sdk_config`] shares (one
-/// connection pool per set of connector settings). It trusts Mozilla's root
+/// connection pool per set of connector settings), built once per process:
+/// SQS's and the secret stores' configurations are built on two threads at
+/// cold start, and the second waits for the first's trust store instead of
+/// parsing its own copy on a CPU the runtime needs. It trusts Mozilla's root
 /// certificates as compiled into the binary (`webpki-root-certs`): reading
 /// the system's trust store (`/etc/ssl/certs`, Amazon Linux's bundle alike)
 /// and parsing each certificate in it was most of hookline's cold start.
@@ -54,7 +59,12 @@ pub async fn sdk_config(timeout: Duration, region_hint: Option<&str>) -> SdkConf
 /// Lambda's OS image. An operator whose endpoints need a private CA (a
 /// TLS-inspecting proxy, a private endpoint) points `SSL_CERT_FILE` or
 /// `SSL_CERT_DIR` at it, as before: then the system store is read as well.
-fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+fn https_client() -> SharedHttpClient {
+    static CLIENT: OnceLock<SharedHttpClient> = OnceLock::new();
+    CLIENT.get_or_init(build_https_client).clone()
+}
+
+fn build_https_client() -> SharedHttpClient {
     let private_ca = ["SSL_CERT_FILE", "SSL_CERT_DIR"]
         .iter()
         .any(|var| std::env::var_os(var).is_some_and(|v| !v.is_empty()));
@@ -100,10 +110,16 @@ impl<T: Send + 'static> Background<T> {
             .name("hookline-build".into())
             .spawn(move || {
                 // Linux applies PRIO_PROCESS with 0 to the calling thread
-                // only. Lowering one's own priority needs no privilege; if it
-                // fails anyway, the build runs as before.
-                // SAFETY: setpriority takes plain integers and touches no memory.
-                unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, BUILD_NICENESS) };
+                // only, which starts at its parent's niceness; the build goes
+                // BUILD_NICENESS below that (a runtime already niced stays
+                // ahead). Lowering one's own priority needs no privilege; if
+                // it fails anyway, the build runs as before.
+                // SAFETY: getpriority and setpriority take plain integers and
+                // touch no memory.
+                unsafe {
+                    let own = libc::getpriority(libc::PRIO_PROCESS, 0);
+                    libc::setpriority(libc::PRIO_PROCESS, 0, (own + BUILD_NICENESS).min(19));
+                }
                 let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(build));
                 // Nobody waiting any more is fine: the value is dropped.
                 let _ = done.send(built);
