@@ -549,7 +549,7 @@ fn main() {
     let (cold_runs, per_instance, rss_requests) = if quick {
         (5, 100, 1000)
     } else {
-        (25, 500, 10_000)
+        (60, 500, 10_000)
     };
     let moto = moto::Moto::start();
     let rt = tokio::runtime::Builder::new_current_thread()
