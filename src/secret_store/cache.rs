@@ -379,7 +379,12 @@ impl<S: SecretSource> SecretCache<S> {
                 // first), ask once more rather than record a failure.
                 let spanned_a_gap = this.invocations_ended.load(Ordering::Relaxed) != ended_before
                     || started.elapsed() > timeout + timeout / 2;
-                if result.is_err() && !retried && spanned_a_gap {
+                // The store's own answers (no such secret, access denied, a
+                // value that is no secret) are not a freeze's doing.
+                let may_be_a_freeze = result
+                    .as_ref()
+                    .is_err_and(|error| !error.kind().is_permanent());
+                if may_be_a_freeze && !retried && spanned_a_gap {
                     tracing::debug!(reference = %reference, "fetch spanned a freeze; retrying");
                     retried = true;
                     continue;
@@ -681,6 +686,28 @@ mod tests {
         // store's own timeout.
         static ENDED: AtomicU64 = AtomicU64::new(0);
         asked_again_after_freeze(&ENDED, true, Duration::from_secs(6)).await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_stores_own_answer_is_not_asked_again_after_a_freeze() {
+        static ENDED: AtomicU64 = AtomicU64::new(0);
+        let mut cache = SecretCache::new(
+            Fake::new(Err(FetchErrorKind::NotFound)),
+            vec![reference("/a")],
+            Settings::default(),
+        );
+        cache.invocations_ended = &ENDED;
+        *cache.source().delay.lock().unwrap() = Duration::from_secs(1);
+        let cache = Arc::new(cache);
+        cache.start();
+        tokio::task::yield_now().await;
+        ENDED.fetch_add(1, Ordering::Relaxed);
+        tokio::time::advance(Duration::from_secs(2)).await;
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(calls(&cache), 1);
+        assert_eq!(cache.lock(0).last_error, Some(FetchErrorKind::NotFound));
     }
 
     #[tokio::test(start_paused = true)]
