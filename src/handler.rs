@@ -573,23 +573,52 @@ fn string_end(json: &[u8], mut at: usize) -> usize {
 /// time order (`2026-11-23T19:52:08.580Z`).
 fn rfc3339(now: SystemTime) -> String {
     let at = OffsetDateTime::from(now);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-        at.year(),
-        u8::from(at.month()),
-        at.day(),
-        at.hour(),
-        at.minute(),
-        at.second(),
-        at.millisecond()
-    )
+    let year = at.year();
+    // Digits pushed directly: `format!` with seven padded fields was about
+    // 3,000 instructions of every accepted request (callgrind).
+    if !(0..=9999).contains(&year) {
+        return format!(
+            "{year:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+            u8::from(at.month()),
+            at.day(),
+            at.hour(),
+            at.minute(),
+            at.second(),
+            at.millisecond()
+        );
+    }
+    let mut out = String::with_capacity(24);
+    for (value, width, end) in [
+        (year.unsigned_abs(), 4, '-'),
+        (u32::from(u8::from(at.month())), 2, '-'),
+        (u32::from(at.day()), 2, 'T'),
+        (u32::from(at.hour()), 2, ':'),
+        (u32::from(at.minute()), 2, ':'),
+        (u32::from(at.second()), 2, '.'),
+        (u32::from(at.millisecond()), 3, 'Z'),
+    ] {
+        for place in (0..width).rev() {
+            out.push(char::from(b'0' + (value / 10u32.pow(place) % 10) as u8));
+        }
+        out.push(end);
+    }
+    out
+}
+
+/// The body of a `200` for an enqueued event: `{"id":"<SQS message id>"}`.
+#[derive(serde::Serialize)]
+struct MessageId<'a> {
+    id: &'a str,
 }
 
 fn reply(outcome: &Outcome, challenge: Option<&'static str>) -> Reply {
     match outcome {
         Outcome::Enqueued { message_id, .. } => Reply::new(
             StatusCode::OK,
-            serde_json::json!({ "id": message_id }).to_string(),
+            // Serialised directly: `json!(..).to_string()` built a map and went
+            // through `fmt` (about 2,500 instructions per accepted request).
+            serde_json::to_string(&MessageId { id: message_id })
+                .expect("a struct of one string serialises"),
         ),
         Outcome::Handshake(code) => {
             let mut reply = Reply::new(StatusCode::OK, r#"{"validated":true}"#);
