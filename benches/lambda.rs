@@ -396,7 +396,7 @@ fn store_cold_starts(runtime: &Runtime, queue: &str, endpoint: &str, runs: usize
         );
     }
     println!(
-        "\nThe store's values are fetched in the background from init on, so init does not wait for them; the first request does, for whatever of the fetch is left (one `GetSecretValue` and one `GetParameter` to moto, each on a new connection), before it verifies and sends to SQS. \"Across a network\" is a listener that takes the two requests and has not answered by the first poll, as a store a few milliseconds away has not: what init costs with store references, apart from the store's own work. With moto on this machine, moto (a Python process) answers the fetches on the same two cores while the runtime starts.\n"
+        "\nThe store's values are fetched in the background from init on, so init does not wait for them; the first request does, for whatever of the fetch is left (one `GetSecretValue` and one `GetParameter` to moto, each on a new connection), before it verifies and sends to SQS. \"Across a network\" is a listener that takes the two requests and has not answered by the first poll: what init costs with store references apart from the store's own work, and a lower bound, since it is reached at an IP address over HTTP (a real endpoint adds a DNS lookup and a TLS handshake in the background, and a store in the same region may answer within a few milliseconds). With moto on this machine, moto (a Python process) answers the fetches on the same two cores while the runtime starts.\n"
     );
 }
 

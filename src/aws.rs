@@ -49,8 +49,8 @@ pub async fn sdk_config(timeout: Duration, region_hint: Option<&str>) -> SdkConf
 /// The HTTPS client every SDK client built from [`sdk_config`] shares (one
 /// connection pool per set of connector settings), built once per process:
 /// SQS's and the secret stores' configurations are built on two threads at
-/// cold start, and the second waits for the first's trust store instead of
-/// parsing its own copy on a CPU the runtime needs. It trusts Mozilla's root
+/// cold start and share one trust store and its PEM encoding (each SDK
+/// client still parses the roots when it is constructed). It trusts Mozilla's root
 /// certificates as compiled into the binary (`webpki-root-certs`): reading
 /// the system's trust store (`/etc/ssl/certs`, Amazon Linux's bundle alike)
 /// and parsing each certificate in it was most of hookline's cold start.
