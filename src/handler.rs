@@ -17,7 +17,7 @@ use crate::message::{Envelope, OutboundMessage};
 use crate::metrics::{self, MetricsConfig, Observation};
 use crate::network::AllowList;
 use crate::publish::{PublishError, Publisher};
-use crate::request::{Reply, Request};
+use crate::request::{Body, Reply, Request};
 use crate::route;
 use crate::secret::{Secret, SecretRef, Secrets};
 use crate::secret_store::{Entry, KeyStore, Refetch};
@@ -237,7 +237,7 @@ impl<P: Publisher> Receiver<P> {
     /// rather than being copied.
     pub async fn handle(&self, request: Request, now: SystemTime) -> Reply {
         let started = Instant::now();
-        let body_size = request.body.as_ref().map_or(0, Vec::len);
+        let body_size = request.body.as_ref().map_or(0, |body| body.len());
         let source = self.route(request.path.as_deref());
         let outcome = match self.accept(source, request, now).await {
             Ok(outcome) => outcome,
@@ -356,7 +356,7 @@ impl<P: Publisher> Receiver<P> {
         }
         .map_err(Failure::from)?;
         // What the signature covers is what goes on the queue.
-        let body = accepted.signed_text.unwrap_or(body);
+        let body = accepted.signed_text.map_or(body, Body::Bytes);
         let text = json_text(body).ok_or(Failure::NotJson)?;
         let envelope = Envelope {
             source: &source.name,
@@ -527,8 +527,8 @@ pub use crate::js_json::MAX_DEPTH as MAX_JSON_DEPTH;
 
 /// The body as JSON text, if it is UTF-8, one JSON value, and nested no
 /// deeper than [`MAX_JSON_DEPTH`].
-fn json_text(body: Vec<u8>) -> Option<String> {
-    let text = String::from_utf8(body).ok()?;
+fn json_text(body: Body) -> Option<String> {
+    let text = body.into_text()?;
     // Ignoring a value does not recurse in serde_json, so depth is checked apart.
     serde_json::from_str::<serde::de::IgnoredAny>(&text).ok()?;
     (nesting_depth(text.as_bytes()) <= MAX_JSON_DEPTH).then_some(text)
@@ -639,7 +639,7 @@ fn reply(outcome: &Outcome, challenge: Option<&'static str>) -> Reply {
 
 #[cfg(test)]
 mod tests {
-    use super::{MAX_JSON_DEPTH, json_text, nesting_depth, rfc3339};
+    use super::{Body, MAX_JSON_DEPTH, json_text, nesting_depth, rfc3339};
     use std::time::{Duration, UNIX_EPOCH};
 
     #[tokio::test]
@@ -684,14 +684,14 @@ mod tests {
     #[test]
     fn json_deeper_than_the_limit_is_refused() {
         let at = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
-        assert!(json_text(at(MAX_JSON_DEPTH).into_bytes()).is_some());
-        assert!(json_text(at(MAX_JSON_DEPTH + 1).into_bytes()).is_none());
-        assert!(json_text(at(100_000).into_bytes()).is_none());
+        assert!(json_text(Body::Text(at(MAX_JSON_DEPTH))).is_some());
+        assert!(json_text(Body::Text(at(MAX_JSON_DEPTH + 1))).is_none());
+        assert!(json_text(Body::Text(at(100_000))).is_none());
     }
 
     #[test]
     fn lone_surrogate_escapes_are_valid_json() {
         // JSON's grammar allows them and Node's JSON.stringify writes them.
-        assert!(json_text(br#"{"a":"\ud800x"}"#.to_vec()).is_some());
+        assert!(json_text(Body::Bytes(br#"{"a":"\ud800x"}"#.to_vec())).is_some());
     }
 }

@@ -23,7 +23,7 @@ pub use http_event::HttpEvent;
 
 use crate::handler::Receiver;
 use crate::publish::Publisher;
-use crate::request::{Reply, Request, UndecodableBody};
+use crate::request::{Body as RequestBody, Reply, Request, UndecodableBody};
 
 /// Turns one Lambda event into a request, answers it, and shapes the answer
 /// for the service that sent the event.
@@ -108,9 +108,12 @@ pub fn into_request(mut event: HttpEvent, lambda_request_id: String) -> Option<R
     let sender = event.sender(&headers);
     let path = event.take_path();
     let body = match (event.body.take(), event.is_base64_encoded) {
-        (None, _) => Ok(Vec::new()),
-        (Some(text), false) => Ok(text.into_bytes()),
-        (Some(text), true) => STANDARD.decode(text).map_err(|_| UndecodableBody),
+        (None, _) => Ok(RequestBody::Text(String::new())),
+        (Some(text), false) => Ok(RequestBody::Text(text)),
+        (Some(text), true) => STANDARD
+            .decode(text)
+            .map(RequestBody::Bytes)
+            .map_err(|_| UndecodableBody),
     };
     Some(Request {
         method,

@@ -3,6 +3,7 @@ use lambda_http::request::RequestOrigin;
 use serde_json::{Value, json};
 
 use super::{HttpEvent, UndecodableBody, into_request};
+use crate::request::Body;
 use crate::request::Request;
 
 /// As `lambda_runtime` reads an event.
@@ -141,6 +142,18 @@ fn nulls_read_as_absent() {
     let request = request(&event).unwrap();
     assert!(&request.headers.is_empty());
     assert_eq!(request.body.as_deref(), Ok(&b""[..]));
+}
+
+#[test]
+fn only_a_text_body_is_known_to_be_utf8() {
+    let mut event = http_api();
+    event["body"] = json!("{}");
+    assert_eq!(request(&event).unwrap().body, Ok(Body::Text("{}".into())));
+    event["isBase64Encoded"] = json!(true);
+    event["body"] = json!("/w==");
+    let bytes = request(&event).unwrap().body.unwrap();
+    assert_eq!(bytes, Body::Bytes(vec![0xff]));
+    assert_eq!(bytes.into_text(), None);
 }
 
 #[test]
