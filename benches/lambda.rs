@@ -558,6 +558,16 @@ fn main() {
         .unwrap();
     let queue = rt.block_on(moto.create_queue("bench"));
     let endpoint = moto.endpoint();
+    if let Some(list) = std::env::var_os("HOOKLINE_BENCH_COMPARE") {
+        compare(
+            &list.to_string_lossy(),
+            &queue,
+            &endpoint,
+            cold_runs,
+            rss_requests,
+        );
+        return;
+    }
     let runtimes = runtimes();
     if std::env::var_os("HOOKLINE_BENCH_FOOTPRINT_ONLY").is_some() {
         // One table row for bench/profile-settings: the binary at HOOKLINE_BIN.
@@ -677,4 +687,42 @@ fn main() {
         f.zipped_mb
     );
     println!("| `bootstrap` binary | {:.2} MB | |", f.binary_mb);
+}
+
+/// bench/compare: the binaries in `list` (`label=path,…`, the last one
+/// hookline at HEAD), cold starts interleaved, then each one's footprint.
+fn compare(list: &str, queue: &str, endpoint: &str, runs: usize, rss_requests: usize) {
+    let binaries: Vec<Runtime> = list
+        .split(',')
+        .map(|item| {
+            let (label, path) = item.split_once('=').expect("label=path");
+            Runtime {
+                name: Box::leak(label.to_owned().into_boxed_str()),
+                program: path.into(),
+                args: vec![],
+            }
+        })
+        .collect();
+    let all: Vec<&Runtime> = binaries.iter().collect();
+    eprintln!("bench: compare, cold starts interleaved");
+    let poll = cold_starts(&all, queue, endpoint, runs, Until::Poll);
+    let answer = cold_starts(&all, queue, endpoint, runs, Until::Answer);
+    println!(
+        "Cold start ({runs} runs of each, interleaved) and footprint of each commit's release binary (`benches/lambda.rs`, as in the tables above):\n"
+    );
+    println!(
+        "| commit | exec → first poll p50 | exec → first 200 p50 | peak RSS over {rss_requests} requests | binary | zipped |\n|---|---|---|---|---|---|"
+    );
+    for (index, binary) in binaries.iter().enumerate() {
+        let f = Footprint::measure(binary, rss_requests);
+        println!(
+            "| `{}` | {} | {} | {:.1} MiB | {:.2} MB | {:.2} MB |",
+            binary.name,
+            ms(percentile(&poll[index], 0.5)),
+            ms(percentile(&answer[index], 0.5)),
+            f.rss_mib,
+            f.binary_mb,
+            f.zipped_mb
+        );
+    }
 }
