@@ -32,9 +32,11 @@ pub struct Request {
 /// UTF-8: a body the event carried as a JSON string was checked when the
 /// event was read, and is not checked a second time (4 KiB of UTF-8
 /// validation was ~2,000 instructions of a ~300,000-instruction request).
+/// Equality compares the variant as well as the bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Body {
-    /// Text the event carried as a JSON string: UTF-8 by construction.
+    /// Bytes already known to be UTF-8 (the event carried them as a JSON
+    /// string).
     Text(String),
     /// Bytes decoded from base64, or produced by a verifier: not yet known
     /// to be UTF-8.
