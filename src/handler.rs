@@ -655,10 +655,13 @@ mod tests {
         ));
         let waited = started.elapsed();
         assert!(waited < Duration::from_millis(1100), "{waited:?}");
-        // With little time left, half of it.
-        let deadline = Instant::now() + Duration::from_millis(200);
-        assert!(super::within(Some(deadline), pending()).await.is_err());
-        assert!(Instant::now() < deadline);
+        // With little time left, half of it (checked on the bound itself: a
+        // loaded machine may not wake the task within 100 ms of it).
+        let left = super::time_left(Some(Instant::now() + Duration::from_millis(200)));
+        assert!(
+            left.is_some_and(|left| left <= Duration::from_millis(100)),
+            "{left:?}"
+        );
     }
 
     #[test]
