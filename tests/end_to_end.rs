@@ -496,3 +496,51 @@ fn three_sources_in_one_process_on_two_queues() {
         "one cold start"
     );
 }
+
+/// Two sources holding one secret still start (a deployment keeps working),
+/// and init warns, naming both sources and never the value: the unsigned path
+/// is all that tells them apart.
+#[test]
+fn sources_sharing_a_secret_start_with_a_warning_naming_both() {
+    use serde_json::json;
+
+    let moto = Moto::start();
+    let queue = block_on(moto.create_queue("hooks-shared"));
+    let sources = json!({"sources": [
+        {"name": "eu", "scheme": "bracken", "secrets": ["env:SHARED_SECRET"]},
+        {"name": "us", "scheme": "bracken", "secrets": ["env:OTHER", "env:SHARED_SECRET"]},
+    ]})
+    .to_string();
+    let secret = secret_for(Scheme::Bracken);
+    let mut function = Function::start(
+        Scheme::Bracken,
+        &queue,
+        &moto.endpoint(),
+        &[
+            ("WEBHOOK_SCHEME", ""),
+            ("WEBHOOK_SECRET", ""),
+            ("HOOKLINE_SOURCES", &sources),
+            ("SHARED_SECRET", secret),
+            ("OTHER", "another-secret-of-some-length"),
+        ],
+    );
+    let body: &[u8] = br#"{"event":"shared"}"#;
+    for path in ["/webhooks/eu", "/webhooks/us"] {
+        let request = hookline::sample_event::HttpRequest {
+            path,
+            ..common::request(signed_headers(Scheme::Bracken, body, None), body, false)
+        };
+        let payload = hookline::sample_event::event(Shape::HttpV2, &request);
+        assert_eq!(function.send_event(&payload).0, 200, "{path}");
+    }
+    let logs = function.logs_with("share a secret");
+    let warning = logs
+        .lines()
+        .find(|line| line.contains("share a secret"))
+        .unwrap_or_else(|| panic!("no warning: {logs}"));
+    assert!(warning.contains("\"WARN\""), "{warning}");
+    assert!(warning.contains(r#"\"eu\" secrets[0]"#), "{warning}");
+    assert!(warning.contains(r#"\"us\" secrets[1]"#), "{warning}");
+    assert!(!logs.contains(secret), "the secret's value in the logs");
+    assert_eq!(block_on(moto.drain(&queue)).len(), 2);
+}

@@ -174,7 +174,54 @@ pub(super) fn parse(
             return Err(fail("name", "another source has this name".into()));
         }
     }
+    for [first, second] in shared_secrets(&sources) {
+        tracing::warn!(
+            var,
+            first = %first,
+            second = %second,
+            "two sources share a secret: the path that picks a source is not signed, so a \
+             request signed for one is accepted by the other too; give each source its own"
+        );
+    }
     Ok(sources)
+}
+
+/// Which secret of one source another source also holds, as
+/// `"<name>" secrets[<i>]` pairs (never the value). The key is all that binds
+/// a request to its source: with a shared one, a captured request lands
+/// again through the other source's route. Store references are compared as
+/// written (their values arrive after init); `env:` ones by value.
+fn shared_secrets(sources: &[SourceConfig]) -> Vec<[String; 2]> {
+    #[derive(PartialEq, Eq, Hash)]
+    enum Key<'a> {
+        Value(&'a [u8]),
+        Store(&'a crate::secret_store::StoreRef),
+    }
+    let label = |source: usize, at: usize| format!("\"{}\" secrets[{at}]", sources[source].name);
+    let mut owners = std::collections::HashMap::new();
+    let mut shared = Vec::new();
+    for (source, config) in sources.iter().enumerate() {
+        for (at, secret) in config.secrets.iter().enumerate() {
+            let key = match secret {
+                SecretRef::Value(value) => Key::Value(value.expose()),
+                SecretRef::Store(reference) => Key::Store(reference),
+                // Resolved at parse time; nothing to compare.
+                SecretRef::Env(_) => continue,
+            };
+            match owners.entry(key) {
+                std::collections::hash_map::Entry::Vacant(entry) => {
+                    entry.insert((source, at));
+                }
+                std::collections::hash_map::Entry::Occupied(entry) => {
+                    let &(owner, owner_at) = entry.get();
+                    if owner != source {
+                        shared.push([label(owner, owner_at), label(source, at)]);
+                    }
+                }
+            }
+        }
+    }
+    shared
 }
 
 fn source(
@@ -312,7 +359,7 @@ mod tests {
 
     fn env(name: &str) -> Option<Vec<u8>> {
         match name {
-            "A_SECRET" => Some(b"a-signing-secret-of-some-length".to_vec()),
+            "A_SECRET" | "A_COPY" => Some(b"a-signing-secret-of-some-length".to_vec()),
             "WHSEC" => Some(b"whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD".to_vec()),
             "BLANK" => Some(b"  \t".to_vec()),
             _ => None,
@@ -438,6 +485,41 @@ mod tests {
             assert!(!error.contains("hunter2"), "{error}");
             assert!(error.contains("HOOKLINE_SOURCES"), "{error}");
         }
+    }
+
+    #[test]
+    fn sources_sharing_a_secret_are_named_never_the_value() {
+        let shared = |text: &str| shared_secrets(&load(text).unwrap());
+        // The same variable, two variables holding one value, one store
+        // reference: each shows as the pair of sources and fields.
+        assert_eq!(
+            shared(
+                r#"{"sources":[
+                  {"name":"a","scheme":"bracken","secrets":["env:A_SECRET"]},
+                  {"name":"b","scheme":"actigraph","secrets":["env:WHSEC","env:A_SECRET"]},
+                  {"name":"c","scheme":"bracken","secrets":["env:A_COPY"]},
+                  {"name":"d","scheme":"bracken","secrets":["ssm:/x"]},
+                  {"name":"e","scheme":"bracken","secrets":["ssm:/y","ssm:/x"]}
+                ]}"#
+            ),
+            [
+                [r#""a" secrets[0]"#, r#""b" secrets[1]"#],
+                [r#""a" secrets[0]"#, r#""c" secrets[0]"#],
+                [r#""d" secrets[0]"#, r#""e" secrets[1]"#],
+            ]
+        );
+        // Rotation within one source, and distinct secrets, are not sharing.
+        assert!(
+            shared(
+                r#"{"sources":[
+                  {"name":"a","scheme":"bracken","secrets":["env:A_SECRET","env:A_COPY"]},
+                  {"name":"b","scheme":"standard-webhooks","secrets":["env:WHSEC","ssm:/x"]},
+                  {"name":"c","scheme":"bracken","secrets":["ssm:/y"]},
+                  {"name":"d","scheme":"oauth2","issuer":"https://idp.example.com","audiences":["api"]}
+                ]}"#
+            )
+            .is_empty()
+        );
     }
 
     #[test]
