@@ -180,16 +180,17 @@ pub(super) fn parse(
             first = %first,
             second = %second,
             "two sources share a secret: the path that picks a source is not signed, so a \
-             request signed for one is accepted by the other too; give each source its own"
+             request accepted by one is accepted by the other too (under basic or bearer, a \
+             captured request is the credential for both); give each source its own"
         );
     }
     Ok(sources)
 }
 
-/// Which secret of one source another source also holds, as
-/// `"<name>" secrets[<i>]` pairs (never the value). The key is all that binds
-/// a request to its source: with a shared one, a captured request lands
-/// again through the other source's route. Store references are compared as
+/// Each pair of sources holding one secret, as `"<name>" secrets[<i>, …]`
+/// labels (never the value), once per pair. The key is all that binds a
+/// request to its source: with a shared one, a captured request lands again
+/// through the other source's route. Store references are compared as
 /// written (their values arrive after init); `env:` ones by value.
 fn shared_secrets(sources: &[SourceConfig]) -> Vec<[String; 2]> {
     #[derive(PartialEq, Eq, Hash)]
@@ -197,9 +198,9 @@ fn shared_secrets(sources: &[SourceConfig]) -> Vec<[String; 2]> {
         Value(&'a [u8]),
         Store(&'a crate::secret_store::StoreRef),
     }
-    let label = |source: usize, at: usize| format!("\"{}\" secrets[{at}]", sources[source].name);
     let mut owners = std::collections::HashMap::new();
-    let mut shared = Vec::new();
+    // (first source, second source) → the fields of each that match.
+    let mut pairs = std::collections::BTreeMap::<(usize, usize), [Vec<usize>; 2]>::new();
     for (source, config) in sources.iter().enumerate() {
         for (at, secret) in config.secrets.iter().enumerate() {
             let key = match secret {
@@ -208,20 +209,29 @@ fn shared_secrets(sources: &[SourceConfig]) -> Vec<[String; 2]> {
                 // Resolved at parse time; nothing to compare.
                 SecretRef::Env(_) => continue,
             };
-            match owners.entry(key) {
-                std::collections::hash_map::Entry::Vacant(entry) => {
-                    entry.insert((source, at));
-                }
-                std::collections::hash_map::Entry::Occupied(entry) => {
-                    let &(owner, owner_at) = entry.get();
-                    if owner != source {
-                        shared.push([label(owner, owner_at), label(source, at)]);
+            let &mut (owner, owner_at) = owners.entry(key).or_insert((source, at));
+            if owner != source {
+                let fields = pairs.entry((owner, source)).or_default();
+                for (fields, at) in fields.iter_mut().zip([owner_at, at]) {
+                    if !fields.contains(&at) {
+                        fields.push(at);
                     }
                 }
             }
         }
     }
-    shared
+    let label = |source: usize, fields: &[usize]| {
+        let fields: Vec<String> = fields.iter().map(usize::to_string).collect();
+        format!(
+            "\"{}\" secrets[{}]",
+            sources[source].name,
+            fields.join(", ")
+        )
+    };
+    pairs
+        .into_iter()
+        .map(|((first, second), [a, b])| [label(first, &a), label(second, &b)])
+        .collect()
 }
 
 fn source(
@@ -499,13 +509,16 @@ mod tests {
                   {"name":"b","scheme":"actigraph","secrets":["env:WHSEC","env:A_SECRET"]},
                   {"name":"c","scheme":"bracken","secrets":["env:A_COPY"]},
                   {"name":"d","scheme":"bracken","secrets":["ssm:/x"]},
-                  {"name":"e","scheme":"bracken","secrets":["ssm:/y","ssm:/x"]}
+                  {"name":"e","scheme":"bracken","secrets":["ssm:/y","ssm:/x"]},
+                  {"name":"f","scheme":"bracken","secrets":["ssm:/x","ssm:/y","ssm:/x"]}
                 ]}"#
             ),
             [
                 [r#""a" secrets[0]"#, r#""b" secrets[1]"#],
                 [r#""a" secrets[0]"#, r#""c" secrets[0]"#],
                 [r#""d" secrets[0]"#, r#""e" secrets[1]"#],
+                [r#""d" secrets[0]"#, r#""f" secrets[0, 2]"#],
+                [r#""e" secrets[0]"#, r#""f" secrets[1]"#],
             ]
         );
         // Rotation within one source, and distinct secrets, are not sharing.
