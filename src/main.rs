@@ -37,6 +37,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let publisher = SqsPublisher::start(&config.sources[0].queue);
     let region = region_from_url(&config.sources[0].queue.url).to_owned();
     let refs = config.store_refs();
+    let owners = config.secret_owners();
     let settings = config.secrets.clone();
     let mut receiver = Receiver::new(config, publisher);
     if !refs.is_empty() {
@@ -46,7 +47,11 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         let runtime = tokio::runtime::Handle::current();
         let store = Background::start(move || {
             let sdk = runtime.block_on(sdk_config(Duration::from_secs(5), Some(&region)));
-            let cache = Arc::new(SecretCache::new(AwsSecretSource::new(&sdk), refs, settings));
+            let (owners, known) = owners;
+            let cache = Arc::new(
+                SecretCache::new(AwsSecretSource::new(&sdk), refs, settings)
+                    .with_shared_values(owners, known),
+            );
             let _inside = runtime.enter();
             cache.start();
             cache

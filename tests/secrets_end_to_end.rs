@@ -385,3 +385,54 @@ fn a_mismatch_while_the_store_is_down_is_503_until_it_returns() {
     let logs = function.logs();
     assert!(!logs.contains("rotated-secret"), "a secret in the logs");
 }
+
+/// Two references, one in each store, holding one value: init cannot see
+/// it, so the warning comes when the stores answer, naming both sources and
+/// never the value; both sources keep answering.
+#[test]
+fn sources_whose_stored_secrets_hold_one_value_are_warned_about() {
+    let moto = Moto::start();
+    let queue = block_on(moto.create_queue("hooks-shared-stored"));
+    let (sm, ssm) = block_on(clients(&moto.endpoint()));
+    let value = "shared-stored-value-0123";
+    block_on(async {
+        sm.create_secret()
+            .name("hookline/eu")
+            .secret_string(value)
+            .send()
+            .await
+            .unwrap();
+        ssm.put_parameter()
+            .name("/hookline/us")
+            .value(value)
+            .r#type(ParameterType::SecureString)
+            .send()
+            .await
+            .unwrap();
+    });
+    let sources = r#"{"sources":[
+        {"name":"eu","scheme":"bracken","secrets":["secretsmanager:hookline/eu"]},
+        {"name":"us","scheme":"bracken","secrets":["ssm:/hookline/us"]}
+    ]}"#;
+    let mut function = start(&moto, &moto.endpoint(), &queue, sources, "5000");
+    let body = br#"{"event":"shared.stored"}"#;
+    for path in ["/webhooks/eu", "/webhooks/us"] {
+        assert_eq!(send(&mut function, Scheme::Bracken, path, value, body), 200);
+    }
+    let logs = function.logs_with("share a secret value");
+    let warning = logs
+        .lines()
+        .find(|line| line.contains("share a secret value"))
+        .unwrap_or_else(|| panic!("no warning: {logs}"));
+    assert!(warning.contains("\"WARN\""), "{warning}");
+    for field in [r#"\"eu\" secrets[0]"#, r#"\"us\" secrets[0]"#] {
+        assert!(warning.contains(field), "{warning}");
+    }
+    assert_eq!(
+        logs.matches("share a secret value").count(),
+        1,
+        "one warning per pair, refreshes too: {logs}"
+    );
+    assert!(!logs.contains(value), "the secret's value in the logs");
+    assert_eq!(block_on(moto.drain(&queue)).len(), 2);
+}

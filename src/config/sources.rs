@@ -191,7 +191,8 @@ pub(super) fn parse(
 /// labels (never the value), once per pair. The key is all that binds a
 /// request to its source: with a shared one, a captured request lands again
 /// through the other source's route. Store references are compared as
-/// written (their values arrive after init); `env:` ones by value.
+/// written (their values arrive after init, and the secret cache compares
+/// those: `secret_store::shared`); `env:` ones by value.
 fn shared_secrets(sources: &[SourceConfig]) -> Vec<[String; 2]> {
     #[derive(PartialEq, Eq, Hash)]
     enum Key<'a> {

@@ -12,6 +12,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
+use super::shared::{Owner, SharedValues};
 use super::{FetchError, FetchErrorKind, SecretSource, StoreRef};
 use crate::secret::Secret;
 
@@ -150,6 +151,8 @@ pub struct SecretCache<S: SecretSource> {
     slots: Vec<Slot>,
     /// Invocations ended so far: [`INVOCATIONS_ENDED`], or a test's own.
     invocations_ended: &'static AtomicU64,
+    /// Told each slot's new values, to find sources sharing one.
+    shared: Option<SharedValues>,
 }
 
 struct Slot {
@@ -202,7 +205,22 @@ impl<S: SecretSource> SecretCache<S> {
             slot_of,
             slots,
             invocations_ended: &INVOCATIONS_ENDED,
+            shared: None,
         }
+    }
+
+    /// Also compares values as they arrive: `owners[r]` names reference `r`
+    /// (as given to [`new`](Self::new)), `fixed` holds the values known at
+    /// init; sources found sharing one are warned about (never the value).
+    pub fn with_shared_values(mut self, owners: Vec<Owner>, fixed: Vec<(Owner, Secret)>) -> Self {
+        let mut slots = vec![Vec::new(); self.slots.len()];
+        for (r, owner) in owners.into_iter().enumerate() {
+            if let Some(&slot) = self.slot_of.get(r) {
+                slots[slot].push(owner);
+            }
+        }
+        self.shared = Some(SharedValues::new(slots, fixed));
+        self
     }
 
     /// The settings given at construction.
@@ -419,6 +437,9 @@ impl<S: SecretSource> SecretCache<S> {
         match result {
             Ok(values) => {
                 let changed = state.entry.as_ref().is_none_or(|e| e.values != values);
+                if changed && let Some(shared) = &self.shared {
+                    shared.observe(slot, &values);
+                }
                 if changed {
                     state.generation += 1;
                     tracing::info!(
@@ -899,6 +920,36 @@ mod tests {
         assert!(lines[0].contains("reference=ssm:/a"), "{logs}");
         assert!(lines[0].contains("kind=\"access_denied\""), "{logs}");
         assert!(calls(&cache) > 100, "retried meanwhile");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn sources_found_sharing_a_stored_value_are_warned_about_by_field() {
+        let captured = crate::logging::Captured::default();
+        let _guard = captured.install("warn", false);
+        let owner = |source: &str, field| Owner {
+            source: source.into(),
+            field,
+        };
+        // /a is named twice (sources a and c: init's warning, not this one's);
+        // /b, a different reference, holds the same value.
+        let cache = Arc::new(
+            SecretCache::new(
+                Fake::new(Ok(vec!["hunter2-stored"])),
+                vec![reference("/a"), reference("/b"), reference("/a")],
+                Settings::default(),
+            )
+            .with_shared_values(
+                vec![owner("a", 0), owner("b", 1), owner("c", 0)],
+                vec![(owner("b", 0), Secret::new("known-at-init"))],
+            ),
+        );
+        cache.start();
+        cache.get(0, WAIT).await.unwrap();
+        cache.get(1, WAIT).await.unwrap();
+        let logs = captured.text();
+        assert_eq!(logs.lines().count(), 2, "b with a, b with c: {logs}");
+        assert!(logs.contains(r#"second="b" secrets[1]"#), "{logs}");
+        assert!(!logs.contains("hunter2"), "{logs}");
     }
 
     #[test]

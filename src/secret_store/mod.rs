@@ -9,6 +9,7 @@
 
 pub mod aws;
 mod cache;
+mod shared;
 
 use std::borrow::Cow;
 use std::fmt;
@@ -23,6 +24,7 @@ pub use cache::{
     DEFAULT_TTL, DEFAULT_WAIT, Entry, Refetch, SecretCache, Settings, Unavailable,
     invocation_ended, settings_from_env,
 };
+pub use shared::Owner;
 
 const SECRETS_MANAGER: &str = "secretsmanager:";
 const SSM: &str = "ssm:";
