@@ -37,7 +37,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let publisher = SqsPublisher::start(&config.sources[0].queue);
     let region = region_from_url(&config.sources[0].queue.url).to_owned();
     let refs = config.store_refs();
-    let owners = config.secret_owners();
+    // Sharing needs two sources; one source's rotation is no sharing.
+    let owners = (config.sources.len() > 1).then(|| config.secret_owners());
     let settings = config.secrets.clone();
     let mut receiver = Receiver::new(config, publisher);
     if !refs.is_empty() {
@@ -47,11 +48,11 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         let runtime = tokio::runtime::Handle::current();
         let store = Background::start(move || {
             let sdk = runtime.block_on(sdk_config(Duration::from_secs(5), Some(&region)));
-            let (owners, known) = owners;
-            let cache = Arc::new(
-                SecretCache::new(AwsSecretSource::new(&sdk), refs, settings)
-                    .with_shared_values(owners, known),
-            );
+            let mut cache = SecretCache::new(AwsSecretSource::new(&sdk), refs, settings);
+            if let Some((owners, known)) = owners {
+                cache = cache.with_shared_values(owners, known);
+            }
+            let cache = Arc::new(cache);
             let _inside = runtime.enter();
             cache.start();
             cache

@@ -213,6 +213,7 @@ impl<S: SecretSource> SecretCache<S> {
     /// (as given to [`new`](Self::new)), `fixed` holds the values known at
     /// init; sources found sharing one are warned about (never the value).
     pub fn with_shared_values(mut self, owners: Vec<Owner>, fixed: Vec<(Owner, Secret)>) -> Self {
+        debug_assert_eq!(owners.len(), self.refs.len(), "one owner per reference");
         let mut slots = vec![Vec::new(); self.slots.len()];
         for (r, owner) in owners.into_iter().enumerate() {
             if let Some(&slot) = self.slot_of.get(r) {
@@ -431,6 +432,7 @@ impl<S: SecretSource> SecretCache<S> {
                 Ok(unique)
             }
         });
+        let mut sharing = Vec::new();
         let mut state = self.lock(slot);
         let now = Instant::now();
         state.in_flight = false;
@@ -438,7 +440,7 @@ impl<S: SecretSource> SecretCache<S> {
             Ok(values) => {
                 let changed = state.entry.as_ref().is_none_or(|e| e.values != values);
                 if changed && let Some(shared) = &self.shared {
-                    shared.observe(slot, &values);
+                    sharing = shared.observe(slot, &values);
                 }
                 if changed {
                     state.generation += 1;
@@ -498,6 +500,16 @@ impl<S: SecretSource> SecretCache<S> {
         }
         drop(state);
         self.slots[slot].finished.send_modify(|n| *n += 1);
+        for [first, second] in sharing {
+            tracing::warn!(
+                reference = %reference,
+                first = %first,
+                second = %second,
+                "two sources share a secret value (seen when a secret store answered): the path \
+                 that picks a source is not signed, so a request accepted by one is accepted by \
+                 the other too; give each source its own"
+            );
+        }
     }
 }
 

@@ -12,7 +12,7 @@ use std::sync::Mutex;
 use crate::secret::Secret;
 
 /// A secret's place in the configuration: its source and index in `secrets`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Owner {
     /// The source's name (not secret).
     pub source: String,
@@ -20,16 +20,10 @@ pub struct Owner {
     pub field: usize,
 }
 
-impl Owner {
-    /// `"<source>" secrets[<field>]`, as init's warning names a field.
-    fn label(&self) -> String {
-        format!("\"{}\" secrets[{}]", self.source, self.field)
-    }
-}
-
 /// Compares each store reference's values, as they arrive, with the values
-/// known at init and the other references' latest values; warns once per
-/// pair of sources, naming their fields and never a value.
+/// known at init and the other references' latest values, to name each pair
+/// of sources found sharing one (by their fields, never a value). The
+/// secret cache logs what it finds, after releasing the reference's lock.
 pub struct SharedValues {
     /// Per slot (a reference fetched once however often it is named): who names it.
     slots: Vec<Vec<Owner>>,
@@ -42,8 +36,8 @@ pub struct SharedValues {
 struct State {
     /// Per slot, its latest values.
     latest: Vec<Option<Vec<Secret>>>,
-    /// Source pairs already warned about (name order).
-    warned: HashSet<(String, String)>,
+    /// Pairs of fields already reported, so a refresh does not repeat them.
+    reported: HashSet<(Owner, Owner)>,
 }
 
 impl SharedValues {
@@ -51,7 +45,7 @@ impl SharedValues {
     pub fn new(slots: Vec<Vec<Owner>>, fixed: Vec<(Owner, Secret)>) -> Self {
         let state = State {
             latest: vec![None; slots.len()],
-            warned: HashSet::new(),
+            reported: HashSet::new(),
         };
         Self {
             slots,
@@ -60,8 +54,9 @@ impl SharedValues {
         }
     }
 
-    /// Records slot `slot`'s new values and warns about each pair of sources
-    /// found sharing one for the first time; returns those pairs' labels.
+    /// Records slot `slot`'s new values; returns, once per pair of sources,
+    /// the fields of each newly found sharing a value with the other, as
+    /// `"<source>" secrets[<i>, …]` labels for the caller to log.
     pub fn observe(&self, slot: usize, values: &[Secret]) -> Vec<[String; 2]> {
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         let Some(owners) = self.slots.get(slot) else {
@@ -84,30 +79,41 @@ impl SharedValues {
             }
         }
         state.latest[slot] = Some(values.to_vec());
-        let mut pairs = Vec::new();
+        // (first source, second source) → the fields of each, in found order.
+        let mut pairs: Vec<(&str, &str, Vec<usize>, Vec<usize>)> = Vec::new();
         for (a, b) in found {
-            if a.source == b.source {
+            let key = if a < b { (a, b) } else { (b, a) };
+            if a.source == b.source || !state.reported.insert((key.0.clone(), key.1.clone())) {
                 continue;
             }
-            let key = if a.source < b.source {
-                (a.source.clone(), b.source.clone())
-            } else {
-                (b.source.clone(), a.source.clone())
+            let at = match pairs
+                .iter()
+                .position(|p| (p.0, p.1) == (&a.source, &b.source))
+            {
+                Some(at) => at,
+                None => {
+                    pairs.push((&a.source, &b.source, Vec::new(), Vec::new()));
+                    pairs.len() - 1
+                }
             };
-            if state.warned.insert(key) {
-                let (first, second) = (a.label(), b.label());
-                tracing::warn!(
-                    first = %first,
-                    second = %second,
-                    "two sources share a secret value (seen when a secret store answered): the \
-                     path that picks a source is not signed, so a request accepted by one is \
-                     accepted by the other too; give each source its own"
-                );
-                pairs.push([first, second]);
+            let (_, _, first, second) = &mut pairs[at];
+            for (fields, field) in [(first, a.field), (second, b.field)] {
+                if !fields.contains(&field) {
+                    fields.push(field);
+                }
             }
         }
         pairs
+            .into_iter()
+            .map(|(a, b, first, second)| [label(a, &first), label(b, &second)])
+            .collect()
     }
+}
+
+/// `"<source>" secrets[<i>, …]`, as init's warning names fields.
+fn label(source: &str, fields: &[usize]) -> String {
+    let fields: Vec<String> = fields.iter().map(usize::to_string).collect();
+    format!("\"{source}\" secrets[{}]", fields.join(", "))
 }
 
 #[cfg(test)]
@@ -127,8 +133,6 @@ mod tests {
 
     #[test]
     fn a_store_value_shared_with_init_values_or_another_store_is_named_once() {
-        let captured = crate::logging::Captured::default();
-        let _guard = captured.install("warn", false);
         let watch = SharedValues::new(
             vec![
                 vec![owner("b", 0)],
@@ -142,9 +146,9 @@ mod tests {
             watch.observe(0, &values(&["hunter2-shared", "x"])),
             [[r#""a" secrets[0]"#, r#""b" secrets[0]"#]]
         );
-        // The same again (a refresh): no second warning.
+        // The same again (a refresh): not again.
         assert!(watch.observe(0, &values(&["hunter2-shared"])).is_empty());
-        // Another reference holding slot 0's value: one warning per source pair.
+        // Another reference holding slot 0's value: each pair of sources.
         assert_eq!(
             watch.observe(1, &values(&["y", "hunter2-shared"])),
             [
@@ -164,9 +168,37 @@ mod tests {
                 [r#""d" secrets[0]"#, r#""e" secrets[0]"#]
             ]
         );
-        let logs = captured.text();
-        assert_eq!(logs.lines().count(), 7, "{logs}");
-        assert!(!logs.contains("hunter2"), "{logs}");
+        // Slot 1 changing while still sharing with slot 0: already reported,
+        // whichever side reports it.
+        assert!(watch.observe(1, &values(&["hunter2-shared"])).is_empty());
+    }
+
+    #[test]
+    fn every_shared_field_of_a_pair_is_named_even_when_found_later() {
+        let watch = SharedValues::new(
+            vec![
+                vec![owner("b", 0)],
+                vec![owner("b", 1)],
+                vec![owner("b", 2)],
+            ],
+            vec![
+                (owner("a", 0), Secret::new("one")),
+                (owner("a", 1), Secret::new("two")),
+                (owner("a", 2), Secret::new("three")),
+            ],
+        );
+        assert!(watch.observe(0, &values(&["zero"])).is_empty());
+        // One store value holding two of a's: one label naming both.
+        assert_eq!(
+            watch.observe(0, &values(&["one", "two"])),
+            [[r#""a" secrets[0, 1]"#, r#""b" secrets[0]"#]]
+        );
+        // Another field of the same pair, found later: named then.
+        assert_eq!(
+            watch.observe(2, &values(&["three"])),
+            [[r#""a" secrets[2]"#, r#""b" secrets[2]"#]]
+        );
+        assert!(watch.observe(1, &values(&["four"])).is_empty());
     }
 
     #[test]
