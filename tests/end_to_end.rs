@@ -533,11 +533,8 @@ fn sources_sharing_a_secret_start_with_a_warning_naming_both() {
         let payload = hookline::sample_event::event(Shape::HttpV2, &request);
         assert_eq!(function.send_event(&payload).0, 200, "{path}");
     }
-    let logs = function.logs_with("share a secret");
-    let warning = logs
-        .lines()
-        .find(|line| line.contains("share a secret"))
-        .unwrap_or_else(|| panic!("no warning: {logs}"));
+    let warning = function.log_line_with("share a secret");
+    let logs = function.logs();
     assert!(warning.contains("\"WARN\""), "{warning}");
     assert!(warning.contains(r#"\"eu\" secrets[0]"#), "{warning}");
     assert!(warning.contains(r#"\"us\" secrets[1]"#), "{warning}");

@@ -16,6 +16,8 @@ use super::{
 use crate::message::MAX_MESSAGE_BYTES;
 use crate::network::AllowList;
 use crate::secret::SecretRef;
+use crate::secret_store::Owner;
+use crate::secret_store::shared::name_pairs;
 use crate::verify::oauth2::OAuth2Settings;
 use crate::verify::{DEFAULT_TOLERANCE, Scheme};
 
@@ -174,65 +176,41 @@ pub(super) fn parse(
             return Err(fail("name", "another source has this name".into()));
         }
     }
-    for [first, second] in shared_secrets(&sources) {
-        tracing::warn!(
-            var,
-            first = %first,
-            second = %second,
-            "two sources share a secret: the path that picks a source is not signed, so a \
-             request accepted by one is accepted by the other too (under basic or bearer, a \
-             captured request is the credential for both); give each source its own"
-        );
-    }
+    crate::secret_store::shared::warn(shared_secrets(&sources), &var);
     Ok(sources)
 }
 
 /// Each pair of sources holding one secret, as `"<name>" secrets[<i>, …]`
-/// labels (never the value), once per pair. The key is all that binds a
-/// request to its source: with a shared one, a captured request lands again
-/// through the other source's route. Store references are compared as
-/// written (their values arrive after init, and the secret cache compares
-/// those: `secret_store::shared`); `env:` ones by value.
+/// labels (never the value). The key is all that binds a request to its
+/// source: with a shared one, a captured request lands again through the
+/// other source's route. Store references are compared as written (their
+/// values arrive after init, and the secret cache compares those); `env:`
+/// ones by value.
 fn shared_secrets(sources: &[SourceConfig]) -> Vec<[String; 2]> {
     #[derive(PartialEq, Eq, Hash)]
     enum Key<'a> {
         Value(&'a [u8]),
         Store(&'a crate::secret_store::StoreRef),
     }
-    let mut owners = std::collections::HashMap::new();
-    // (first source, second source) → the fields of each that match.
-    let mut pairs = std::collections::BTreeMap::<(usize, usize), [Vec<usize>; 2]>::new();
-    for (source, config) in sources.iter().enumerate() {
-        for (at, secret) in config.secrets.iter().enumerate() {
+    let mut first = std::collections::HashMap::new();
+    let mut found = Vec::new();
+    for source in sources {
+        for (field, secret) in source.secrets.iter().enumerate() {
             let key = match secret {
                 SecretRef::Value(value) => Key::Value(value.expose()),
                 SecretRef::Store(reference) => Key::Store(reference),
                 // Resolved at parse time; nothing to compare.
                 SecretRef::Env(_) => continue,
             };
-            let &mut (owner, owner_at) = owners.entry(key).or_insert((source, at));
-            if owner != source {
-                let fields = pairs.entry((owner, source)).or_default();
-                for (fields, at) in fields.iter_mut().zip([owner_at, at]) {
-                    if !fields.contains(&at) {
-                        fields.push(at);
-                    }
-                }
-            }
+            let owner = Owner {
+                source: source.name.clone(),
+                field,
+            };
+            let earlier: &Owner = first.entry(key).or_insert_with(|| owner.clone());
+            found.push((earlier.clone(), owner));
         }
     }
-    let label = |source: usize, fields: &[usize]| {
-        let fields: Vec<String> = fields.iter().map(usize::to_string).collect();
-        format!(
-            "\"{}\" secrets[{}]",
-            sources[source].name,
-            fields.join(", ")
-        )
-    };
-    pairs
-        .into_iter()
-        .map(|((first, second), [a, b])| [label(first, &a), label(second, &b)])
-        .collect()
+    name_pairs(found.iter().map(|(a, b)| (a, b)))
 }
 
 fn source(

@@ -12,7 +12,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-use super::shared::{Owner, SharedValues};
+use super::shared::{self, Owner, SharedValues};
 use super::{FetchError, FetchErrorKind, SecretSource, StoreRef};
 use crate::secret::Secret;
 
@@ -500,16 +500,7 @@ impl<S: SecretSource> SecretCache<S> {
         }
         drop(state);
         self.slots[slot].finished.send_modify(|n| *n += 1);
-        for [first, second] in sharing {
-            tracing::warn!(
-                reference = %reference,
-                first = %first,
-                second = %second,
-                "two sources share a secret value (seen when a secret store answered): the path \
-                 that picks a source is not signed, so a request accepted by one is accepted by \
-                 the other too; give each source its own"
-            );
-        }
+        shared::warn(sharing, reference);
     }
 }
 

@@ -9,7 +9,7 @@
 
 pub mod aws;
 mod cache;
-mod shared;
+pub mod shared;
 
 use std::borrow::Cow;
 use std::fmt;

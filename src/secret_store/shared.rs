@@ -23,7 +23,8 @@ pub struct Owner {
 /// Compares each store reference's values, as they arrive, with the values
 /// known at init and the other references' latest values, to name each pair
 /// of sources found sharing one (by their fields, never a value). The
-/// secret cache logs what it finds, after releasing the reference's lock.
+/// secret cache logs what it finds ([`warn`]), after releasing the
+/// reference's lock.
 pub struct SharedValues {
     /// Per slot (a reference fetched once however often it is named): who names it.
     slots: Vec<Vec<Owner>>,
@@ -79,41 +80,63 @@ impl SharedValues {
             }
         }
         state.latest[slot] = Some(values.to_vec());
-        // (first source, second source) → the fields of each, in found order.
-        let mut pairs: Vec<(&str, &str, Vec<usize>, Vec<usize>)> = Vec::new();
-        for (a, b) in found {
+        let reported = &mut state.reported;
+        name_pairs(found.into_iter().filter(|&(a, b)| {
             let key = if a < b { (a, b) } else { (b, a) };
-            if a.source == b.source || !state.reported.insert((key.0.clone(), key.1.clone())) {
-                continue;
-            }
-            let at = match pairs
-                .iter()
-                .position(|p| (p.0, p.1) == (&a.source, &b.source))
-            {
-                Some(at) => at,
-                None => {
-                    pairs.push((&a.source, &b.source, Vec::new(), Vec::new()));
-                    pairs.len() - 1
-                }
-            };
-            let (_, _, first, second) = &mut pairs[at];
-            for (fields, field) in [(first, a.field), (second, b.field)] {
-                if !fields.contains(&field) {
-                    fields.push(field);
-                }
-            }
-        }
-        pairs
-            .into_iter()
-            .map(|(a, b, first, second)| [label(a, &first), label(b, &second)])
-            .collect()
+            a.source != b.source && reported.insert((key.0.clone(), key.1.clone()))
+        }))
     }
 }
 
-/// `"<source>" secrets[<i>, …]`, as init's warning names fields.
-fn label(source: &str, fields: &[usize]) -> String {
-    let fields: Vec<String> = fields.iter().map(usize::to_string).collect();
-    format!("\"{source}\" secrets[{}]", fields.join(", "))
+/// Each pair of sources in `found` (pairs of fields holding one value), in
+/// the order first found, as `"<source>" secrets[<i>, …]` labels naming
+/// every field of each. Fields of one source are rotation, not sharing.
+pub fn name_pairs<'a>(found: impl IntoIterator<Item = (&'a Owner, &'a Owner)>) -> Vec<[String; 2]> {
+    let mut pairs: Vec<(&str, &str, Vec<usize>, Vec<usize>)> = Vec::new();
+    for (a, b) in found {
+        if a.source == b.source {
+            continue;
+        }
+        let at = match pairs
+            .iter()
+            .position(|p| (p.0, p.1) == (&a.source, &b.source))
+        {
+            Some(at) => at,
+            None => {
+                pairs.push((&a.source, &b.source, Vec::new(), Vec::new()));
+                pairs.len() - 1
+            }
+        };
+        let (_, _, first, second) = &mut pairs[at];
+        for (fields, field) in [(first, a.field), (second, b.field)] {
+            if !fields.contains(&field) {
+                fields.push(field);
+            }
+        }
+    }
+    let label = |source: &str, fields: &[usize]| {
+        let fields: Vec<String> = fields.iter().map(usize::to_string).collect();
+        format!("\"{source}\" secrets[{}]", fields.join(", "))
+    };
+    pairs
+        .into_iter()
+        .map(|(a, b, first, second)| [label(a, &first), label(b, &second)])
+        .collect()
+}
+
+/// One `WARN` per pair; `seen_in`: the sources document at init, or the
+/// store reference whose answer showed it. Never a value.
+pub fn warn(pairs: Vec<[String; 2]>, seen_in: &dyn std::fmt::Display) {
+    for [first, second] in pairs {
+        tracing::warn!(
+            seen_in = %seen_in,
+            first = %first,
+            second = %second,
+            "two sources share a secret: the path that picks a source is not signed, so a \
+             request accepted by one is accepted by the other too (under basic or bearer, a \
+             captured request is the credential for both); give each source its own"
+        );
+    }
 }
 
 #[cfg(test)]

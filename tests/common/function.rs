@@ -125,6 +125,15 @@ impl Function {
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
     }
+
+    /// The first log line holding `needle`, waiting as [`logs_with`](Self::logs_with) does.
+    pub fn log_line_with(&self, needle: &str) -> String {
+        let logs = self.logs_with(needle);
+        logs.lines()
+            .find(|line| line.contains(needle))
+            .unwrap_or_else(|| panic!("no line with {needle:?}: {logs}"))
+            .to_owned()
+    }
 }
 
 impl Drop for Function {
