@@ -16,7 +16,7 @@ use crate::message::MAX_MESSAGE_BYTES;
 use crate::metrics::MetricsConfig;
 use crate::network::AllowList;
 use crate::secret::{Secret, SecretRef, Secrets};
-use crate::secret_store::{Owner, Settings, StoreRef, settings_from_env};
+use crate::secret_store::{Owner, SecretOwners, Settings, StoreRef, settings_from_env};
 use crate::verify::oauth2::OAuth2Settings;
 use crate::verify::{DEFAULT_TOLERANCE, Scheme, Verifier};
 
@@ -103,11 +103,11 @@ impl Config {
             .collect()
     }
 
-    /// Who names each of [`store_refs`](Self::store_refs), in its order, and
-    /// the values known at init with theirs: what the secret cache compares
-    /// as the stores answer, to find sources sharing a value.
-    pub fn secret_owners(&self) -> (Vec<Owner>, Vec<(Owner, Secret)>) {
-        let (mut stored, mut known) = (Vec::new(), Vec::new());
+    /// Who names each store reference, and the values known at init with
+    /// theirs: what the secret cache compares as the stores answer, to find
+    /// sources sharing a value.
+    pub fn secret_owners(&self) -> SecretOwners {
+        let mut owners = SecretOwners::default();
         for source in &self.sources {
             for (field, secret) in source.secrets.iter().enumerate() {
                 let owner = Owner {
@@ -115,13 +115,13 @@ impl Config {
                     field,
                 };
                 match secret {
-                    SecretRef::Store(_) => stored.push(owner),
-                    SecretRef::Value(value) => known.push((owner, value.clone())),
+                    SecretRef::Store(reference) => owners.stored.push((reference.clone(), owner)),
+                    SecretRef::Value(value) => owners.known.push((owner, value.clone())),
                     SecretRef::Env(_) => {}
                 }
             }
         }
-        (stored, known)
+        owners
     }
 }
 

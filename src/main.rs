@@ -49,8 +49,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         let store = Background::start(move || {
             let sdk = runtime.block_on(sdk_config(Duration::from_secs(5), Some(&region)));
             let mut cache = SecretCache::new(AwsSecretSource::new(&sdk), refs, settings);
-            if let Some((owners, known)) = owners {
-                cache = cache.with_shared_values(owners, known);
+            if let Some(owners) = owners {
+                cache = cache.with_shared_values(owners);
             }
             let cache = Arc::new(cache);
             let _inside = runtime.enter();

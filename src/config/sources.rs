@@ -192,7 +192,7 @@ fn shared_secrets(sources: &[SourceConfig]) -> Vec<[String; 2]> {
         Value(&'a [u8]),
         Store(&'a crate::secret_store::StoreRef),
     }
-    let mut first = std::collections::HashMap::new();
+    let mut holders = std::collections::HashMap::<Key, Vec<Owner>>::new();
     let mut found = Vec::new();
     for source in sources {
         for (field, secret) in source.secrets.iter().enumerate() {
@@ -206,8 +206,9 @@ fn shared_secrets(sources: &[SourceConfig]) -> Vec<[String; 2]> {
                 source: source.name.clone(),
                 field,
             };
-            let earlier: &Owner = first.entry(key).or_insert_with(|| owner.clone());
-            found.push((earlier.clone(), owner));
+            let earlier = holders.entry(key).or_default();
+            found.extend(earlier.iter().map(|other| (other.clone(), owner.clone())));
+            earlier.push(owner);
         }
     }
     name_pairs(found.iter().map(|(a, b)| (a, b)))
@@ -480,7 +481,7 @@ mod tests {
     fn sources_sharing_a_secret_are_named_never_the_value() {
         let shared = |text: &str| shared_secrets(&load(text).unwrap());
         // The same variable, two variables holding one value, one store
-        // reference: each shows as the pair of sources and fields.
+        // reference: every pair of sources, with every field they share.
         assert_eq!(
             shared(
                 r#"{"sources":[
@@ -495,9 +496,10 @@ mod tests {
             [
                 [r#""a" secrets[0]"#, r#""b" secrets[1]"#],
                 [r#""a" secrets[0]"#, r#""c" secrets[0]"#],
+                [r#""b" secrets[1]"#, r#""c" secrets[0]"#],
                 [r#""d" secrets[0]"#, r#""e" secrets[1]"#],
                 [r#""d" secrets[0]"#, r#""f" secrets[0, 2]"#],
-                [r#""e" secrets[0]"#, r#""f" secrets[1]"#],
+                [r#""e" secrets[0, 1]"#, r#""f" secrets[0, 1, 2]"#],
             ]
         );
         // Rotation within one source, and distinct secrets, are not sharing.

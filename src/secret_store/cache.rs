@@ -12,7 +12,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-use super::shared::{self, Owner, SharedValues};
+use super::shared::{self, SecretOwners, SharedValues};
 use super::{FetchError, FetchErrorKind, SecretSource, StoreRef};
 use crate::secret::Secret;
 
@@ -209,18 +209,17 @@ impl<S: SecretSource> SecretCache<S> {
         }
     }
 
-    /// Also compares values as they arrive: `owners[r]` names reference `r`
-    /// (as given to [`new`](Self::new)), `fixed` holds the values known at
-    /// init; sources found sharing one are warned about (never the value).
-    pub fn with_shared_values(mut self, owners: Vec<Owner>, fixed: Vec<(Owner, Secret)>) -> Self {
-        debug_assert_eq!(owners.len(), self.refs.len(), "one owner per reference");
+    /// Also compares values as they arrive with the other references' and
+    /// those known at init; sources found sharing one are warned about
+    /// (never the value).
+    pub fn with_shared_values(mut self, owners: SecretOwners) -> Self {
         let mut slots = vec![Vec::new(); self.slots.len()];
-        for (r, owner) in owners.into_iter().enumerate() {
-            if let Some(&slot) = self.slot_of.get(r) {
+        for (reference, owner) in owners.stored {
+            if let Some(slot) = self.slots.iter().position(|s| s.reference == reference) {
                 slots[slot].push(owner);
             }
         }
-        self.shared = Some(SharedValues::new(slots, fixed));
+        self.shared = Some(SharedValues::new(slots, owners.known));
         self
     }
 
@@ -929,7 +928,7 @@ mod tests {
     async fn sources_found_sharing_a_stored_value_are_warned_about_by_field() {
         let captured = crate::logging::Captured::default();
         let _guard = captured.install("warn", false);
-        let owner = |source: &str, field| Owner {
+        let owner = |source: &str, field| super::shared::Owner {
             source: source.into(),
             field,
         };
@@ -941,10 +940,14 @@ mod tests {
                 vec![reference("/a"), reference("/b"), reference("/a")],
                 Settings::default(),
             )
-            .with_shared_values(
-                vec![owner("a", 0), owner("b", 1), owner("c", 0)],
-                vec![(owner("b", 0), Secret::new("known-at-init"))],
-            ),
+            .with_shared_values(SecretOwners {
+                stored: vec![
+                    (reference("/a"), owner("a", 0)),
+                    (reference("/b"), owner("b", 1)),
+                    (reference("/a"), owner("c", 0)),
+                ],
+                known: vec![(owner("b", 0), Secret::new("known-at-init"))],
+            }),
         );
         cache.start();
         cache.get(0, WAIT).await.unwrap();

@@ -24,7 +24,7 @@ pub use cache::{
     DEFAULT_TTL, DEFAULT_WAIT, Entry, Refetch, SecretCache, Settings, Unavailable,
     invocation_ended, settings_from_env,
 };
-pub use shared::Owner;
+pub use shared::{Owner, SecretOwners};
 
 const SECRETS_MANAGER: &str = "secretsmanager:";
 const SSM: &str = "ssm:";

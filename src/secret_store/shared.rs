@@ -9,6 +9,7 @@
 use std::collections::HashSet;
 use std::sync::Mutex;
 
+use super::StoreRef;
 use crate::secret::Secret;
 
 /// A secret's place in the configuration: its source and index in `secrets`.
@@ -18,6 +19,16 @@ pub struct Owner {
     pub source: String,
     /// The index in that source's `secrets` list.
     pub field: usize,
+}
+
+/// Who holds which secret: each store reference's owners, and the values
+/// known at init with theirs.
+#[derive(Default)]
+pub struct SecretOwners {
+    /// One entry per time a reference is named.
+    pub stored: Vec<(StoreRef, Owner)>,
+    /// Values known at init (literal or `env:`).
+    pub known: Vec<(Owner, Secret)>,
 }
 
 /// Compares each store reference's values, as they arrive, with the values
@@ -97,6 +108,8 @@ pub fn name_pairs<'a>(found: impl IntoIterator<Item = (&'a Owner, &'a Owner)>) -
         if a.source == b.source {
             continue;
         }
+        // One order per pair of sources, whichever side was found first.
+        let (a, b) = if a.source < b.source { (a, b) } else { (b, a) };
         let at = match pairs
             .iter()
             .position(|p| (p.0, p.1) == (&a.source, &b.source))
@@ -114,13 +127,14 @@ pub fn name_pairs<'a>(found: impl IntoIterator<Item = (&'a Owner, &'a Owner)>) -
             }
         }
     }
-    let label = |source: &str, fields: &[usize]| {
+    let label = |source: &str, mut fields: Vec<usize>| {
+        fields.sort_unstable();
         let fields: Vec<String> = fields.iter().map(usize::to_string).collect();
         format!("\"{source}\" secrets[{}]", fields.join(", "))
     };
     pairs
         .into_iter()
-        .map(|(a, b, first, second)| [label(a, &first), label(b, &second)])
+        .map(|(a, b, first, second)| [label(a, first), label(b, second)])
         .collect()
 }
 
@@ -222,6 +236,23 @@ mod tests {
             [[r#""a" secrets[2]"#, r#""b" secrets[2]"#]]
         );
         assert!(watch.observe(1, &values(&["four"])).is_empty());
+    }
+
+    #[test]
+    fn a_pair_found_both_ways_round_is_named_once() {
+        // b's stored value is a's and also b's own env: value, which a
+        // names too: found as (a, b) and as (b, a).
+        let watch = SharedValues::new(
+            vec![vec![owner("a", 0), owner("b", 0)]],
+            vec![
+                (owner("a", 1), Secret::new("v")),
+                (owner("b", 1), Secret::new("v")),
+            ],
+        );
+        assert_eq!(
+            watch.observe(0, &values(&["v"])),
+            [[r#""a" secrets[0, 1]"#, r#""b" secrets[0, 1]"#]]
+        );
     }
 
     #[test]
