@@ -6,7 +6,8 @@
 //! two store references hold, or that a store and a variable both hold, is
 //! only known here, when the store answers.
 
-use std::collections::HashSet;
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Mutex;
 
 use super::StoreRef;
@@ -100,41 +101,28 @@ impl SharedValues {
 }
 
 /// Each pair of sources in `found` (pairs of fields holding one value), in
-/// the order first found, as `"<source>" secrets[<i>, …]` labels naming
-/// every field of each. Fields of one source are rotation, not sharing.
+/// name order, as `"<source>" secrets[<i>, …]` labels naming every field of
+/// each. Fields of one source are rotation, not sharing.
 pub fn name_pairs<'a>(found: impl IntoIterator<Item = (&'a Owner, &'a Owner)>) -> Vec<[String; 2]> {
-    let mut pairs: Vec<(&str, &str, Vec<usize>, Vec<usize>)> = Vec::new();
+    let mut pairs = BTreeMap::<(&str, &str), [BTreeSet<usize>; 2]>::new();
     for (a, b) in found {
-        if a.source == b.source {
-            continue;
-        }
         // One order per pair of sources, whichever side was found first.
-        let (a, b) = if a.source < b.source { (a, b) } else { (b, a) };
-        let at = match pairs
-            .iter()
-            .position(|p| (p.0, p.1) == (&a.source, &b.source))
-        {
-            Some(at) => at,
-            None => {
-                pairs.push((&a.source, &b.source, Vec::new(), Vec::new()));
-                pairs.len() - 1
-            }
+        let (a, b) = match a.source.cmp(&b.source) {
+            Ordering::Equal => continue,
+            Ordering::Less => (a, b),
+            Ordering::Greater => (b, a),
         };
-        let (_, _, first, second) = &mut pairs[at];
-        for (fields, field) in [(first, a.field), (second, b.field)] {
-            if !fields.contains(&field) {
-                fields.push(field);
-            }
-        }
+        let [first, second] = pairs.entry((&a.source, &b.source)).or_default();
+        first.insert(a.field);
+        second.insert(b.field);
     }
-    let label = |source: &str, mut fields: Vec<usize>| {
-        fields.sort_unstable();
+    let label = |source: &str, fields: BTreeSet<usize>| {
         let fields: Vec<String> = fields.iter().map(usize::to_string).collect();
         format!("\"{source}\" secrets[{}]", fields.join(", "))
     };
     pairs
         .into_iter()
-        .map(|(a, b, first, second)| [label(a, first), label(b, second)])
+        .map(|((a, b), [first, second])| [label(a, first), label(b, second)])
         .collect()
 }
 
