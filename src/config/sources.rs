@@ -207,7 +207,12 @@ fn shared_secrets(sources: &[SourceConfig]) -> Vec<[String; 2]> {
                 field,
             };
             let earlier = holders.entry(key).or_default();
-            found.extend(earlier.iter().map(|other| (other.clone(), owner.clone())));
+            // A source naming one value twice is rotation, not sharing.
+            found.extend(
+                (earlier.iter())
+                    .filter(|other| other.source != owner.source)
+                    .map(|other| (other.clone(), owner.clone())),
+            );
             earlier.push(owner);
         }
     }
