@@ -55,10 +55,11 @@ pub async fn sdk_config(timeout: Duration, region_hint: Option<&str>) -> SdkConf
     loader.load().await
 }
 
-/// Whether any of `vars` is set to something.
+/// Whether any of `vars` is set to something other than blanks (which the
+/// SDK's own providers treat as unset).
 fn any_set(vars: &[&str]) -> bool {
     vars.iter()
-        .any(|var| std::env::var_os(var).is_some_and(|v| !v.is_empty()))
+        .any(|var| std::env::var_os(var).is_some_and(|v| !v.to_string_lossy().trim().is_empty()))
 }
 
 /// The HTTPS client every SDK client built from [`sdk_config`] shares (one

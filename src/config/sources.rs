@@ -17,7 +17,7 @@ use crate::message::MAX_MESSAGE_BYTES;
 use crate::network::AllowList;
 use crate::secret::SecretRef;
 use crate::secret_store::Owner;
-use crate::secret_store::shared::name_pairs;
+use crate::secret_store::shared::{between, name_pairs};
 use crate::verify::oauth2::OAuth2Settings;
 use crate::verify::{DEFAULT_TOLERANCE, Scheme};
 
@@ -193,7 +193,6 @@ fn shared_secrets(sources: &[SourceConfig]) -> Vec<[String; 2]> {
         Store(&'a crate::secret_store::StoreRef),
     }
     let mut holders = std::collections::HashMap::<Key, Vec<Owner>>::new();
-    let mut found = Vec::new();
     for source in sources {
         for (field, secret) in source.secrets.iter().enumerate() {
             let key = match secret {
@@ -202,21 +201,15 @@ fn shared_secrets(sources: &[SourceConfig]) -> Vec<[String; 2]> {
                 // Resolved at parse time; nothing to compare.
                 SecretRef::Env(_) => continue,
             };
-            let owner = Owner {
+            holders.entry(key).or_default().push(Owner {
                 source: source.name.clone(),
                 field,
-            };
-            let earlier = holders.entry(key).or_default();
-            // A source naming one value twice is rotation, not sharing.
-            found.extend(
-                (earlier.iter())
-                    .filter(|other| other.source != owner.source)
-                    .map(|other| (other.clone(), owner.clone())),
-            );
-            earlier.push(owner);
+            });
         }
     }
-    name_pairs(found.iter().map(|(a, b)| (a, b)))
+    // A source naming one value twice is rotation, not sharing: `between`
+    // pairs only fields of different sources.
+    name_pairs(holders.values().flat_map(|owners| between(owners, owners)))
 }
 
 fn source(

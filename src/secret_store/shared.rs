@@ -75,22 +75,18 @@ impl SharedValues {
         let Some(owners) = self.slots.get(slot) else {
             return Vec::new();
         };
-        let mut found: Vec<(&Owner, &Owner)> = Vec::new();
-        for (owner, value) in &self.fixed {
-            if values.contains(value) {
-                found.extend(owners.iter().map(|mine| (owner, mine)));
-            }
-        }
-        for (other, latest) in state.latest.iter().enumerate() {
-            if other != slot
-                && let Some(latest) = latest
-                && latest.iter().any(|value| values.contains(value))
-            {
-                for theirs in &self.slots[other] {
-                    found.extend(owners.iter().map(|mine| (theirs, mine)));
-                }
-            }
-        }
+        let known = (self.fixed.iter())
+            .filter(|(_, value)| values.contains(value))
+            .map(|(owner, _)| owner);
+        let stored = (state.latest.iter().enumerate())
+            .filter(|&(other, latest)| {
+                other != slot
+                    && latest
+                        .as_ref()
+                        .is_some_and(|latest| latest.iter().any(|value| values.contains(value)))
+            })
+            .flat_map(|(other, _)| &self.slots[other]);
+        let found = between(known.chain(stored), owners);
         state.latest[slot] = Some(values.to_vec());
         let reported = &mut state.reported;
         name_pairs(found.into_iter().filter(|&(a, b)| {
@@ -98,6 +94,38 @@ impl SharedValues {
             a.source != b.source && reported.insert((key.0.clone(), key.1.clone()))
         }))
     }
+}
+
+/// Pairs of fields, one from `left` and one from another source in `right`
+/// (all holding one value), enough for [`name_pairs`] to name every field
+/// of each pair of sources: each field with the other source's first one,
+/// not every combination, so a source naming one value many times costs
+/// its number of fields, not their product.
+pub fn between<'a>(
+    left: impl IntoIterator<Item = &'a Owner>,
+    right: impl IntoIterator<Item = &'a Owner>,
+) -> Vec<(&'a Owner, &'a Owner)> {
+    let by_source = |owners: &mut dyn Iterator<Item = &'a Owner>| {
+        let mut groups = BTreeMap::<&str, Vec<&'a Owner>>::new();
+        for owner in owners {
+            groups.entry(&owner.source).or_default().push(owner);
+        }
+        groups
+    };
+    let (left, right) = (
+        by_source(&mut left.into_iter()),
+        by_source(&mut right.into_iter()),
+    );
+    let mut found = Vec::new();
+    for (a, theirs) in &left {
+        for (b, mine) in &right {
+            if a != b {
+                found.extend(theirs.iter().map(|&t| (t, mine[0])));
+                found.extend(mine.iter().map(|&m| (theirs[0], m)));
+            }
+        }
+    }
+    found
 }
 
 /// Each pair of sources in `found` (pairs of fields holding one value), in
@@ -126,10 +154,24 @@ pub fn name_pairs<'a>(found: impl IntoIterator<Item = (&'a Owner, &'a Owner)>) -
         .collect()
 }
 
-/// One `WARN` per pair; `seen_in`: the sources document at init, or the
-/// store reference whose answer showed it. Never a value.
+/// Pairs named one per line by [`warn`]; the rest are counted in one more
+/// line, so many sources on one value do not log thousands of lines at
+/// every cold start.
+const MAX_NAMED_PAIRS: usize = 16;
+
+/// One `WARN` per pair, up to [`MAX_NAMED_PAIRS`]; `seen_in`: the sources
+/// document at init, or the store reference whose answer showed it. Never a
+/// value.
 pub fn warn(pairs: Vec<[String; 2]>, seen_in: &dyn std::fmt::Display) {
-    for [first, second] in pairs {
+    let more = pairs.len().saturating_sub(MAX_NAMED_PAIRS);
+    if more > 0 {
+        tracing::warn!(
+            seen_in = %seen_in,
+            unnamed_pairs = more,
+            "more pairs of sources share a secret than are named here; give each source its own"
+        );
+    }
+    for [first, second] in pairs.into_iter().take(MAX_NAMED_PAIRS) {
         tracing::warn!(
             seen_in = %seen_in,
             first = %first,
@@ -241,6 +283,43 @@ mod tests {
             watch.observe(0, &values(&["v"])),
             [[r#""a" secrets[0, 1]"#, r#""b" secrets[0, 1]"#]]
         );
+    }
+
+    #[test]
+    fn many_fields_of_two_sources_give_one_pair_per_field_not_their_product() {
+        let a: Vec<Owner> = (0..50).map(|field| owner("a", field)).collect();
+        let b: Vec<Owner> = (0..50).map(|field| owner("b", field)).collect();
+        let both: Vec<Owner> = a.iter().chain(&b).cloned().collect();
+        let found = between(&both, &both);
+        assert_eq!(found.len(), 200, "each field twice per order, not 50 × 50");
+        let all: Vec<String> = (0..50).map(|f| f.to_string()).collect();
+        let all = all.join(", ");
+        assert_eq!(
+            name_pairs(found),
+            [[
+                format!(r#""a" secrets[{all}]"#),
+                format!(r#""b" secrets[{all}]"#)
+            ]]
+        );
+    }
+
+    #[test]
+    fn many_pairs_are_named_up_to_a_bound_and_the_rest_counted() {
+        let captured = crate::logging::Captured::default();
+        let _guard = captured.install("warn", false);
+        let pairs: Vec<[String; 2]> = (0..MAX_NAMED_PAIRS + 5)
+            .map(|n| {
+                [
+                    format!("\"a{n}\" secrets[0]"),
+                    format!("\"b{n}\" secrets[0]"),
+                ]
+            })
+            .collect();
+        warn(pairs, &"HOOKLINE_SOURCES");
+        let logs = captured.text();
+        assert_eq!(logs.lines().count(), MAX_NAMED_PAIRS + 1, "{logs}");
+        assert!(logs.contains("unnamed_pairs=5"), "{logs}");
+        assert!(!logs.contains(&format!("a{MAX_NAMED_PAIRS}")), "{logs}");
     }
 
     #[test]
