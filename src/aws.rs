@@ -55,8 +55,8 @@ pub async fn sdk_config(timeout: Duration, region_hint: Option<&str>) -> SdkConf
     loader.load().await
 }
 
-/// Whether any of `vars` is set to something other than blanks (which the
-/// SDK's own providers treat as unset).
+/// Whether any of `vars` is set to something other than blanks (a blank
+/// credential is unset to the SDK's own providers too).
 fn any_set(vars: &[&str]) -> bool {
     vars.iter()
         .any(|var| std::env::var_os(var).is_some_and(|v| !v.to_string_lossy().trim().is_empty()))

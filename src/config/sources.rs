@@ -24,6 +24,11 @@ use crate::verify::{DEFAULT_TOLERANCE, Scheme};
 /// More sources than any team has providers; bounds init work.
 pub const MAX_SOURCES: usize = 256;
 
+/// References one source may list. A forged request is checked against
+/// every key, so this bounds what it costs (a Secrets Manager reference
+/// brings up to two versions), and it bounds the shared-secret checks.
+pub const MAX_SECRETS: usize = 8;
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Document {
@@ -268,6 +273,12 @@ fn source(
     if spec.secrets.is_empty() && oauth2.is_none() {
         return Err(fail("secrets", "at least one secret reference".into()));
     }
+    if spec.secrets.len() > MAX_SECRETS {
+        return Err(fail(
+            "secrets",
+            format!("at most {MAX_SECRETS} references (a rotation needs two)"),
+        ));
+    }
     let mut secrets = Vec::with_capacity(spec.secrets.len());
     for (at, text) in spec.secrets.iter().enumerate() {
         let field = format!("secrets[{at}]");
@@ -423,6 +434,13 @@ mod tests {
             ),
             (
                 r#"{"sources":[{"name":"src","scheme":"bracken","secrets":[]}]}"#.into(),
+                "secrets",
+            ),
+            (
+                format!(
+                    r#"{{"sources":[{{"name":"src","scheme":"bracken","secrets":[{}]}}]}}"#,
+                    [r#""env:A_SECRET""#; MAX_SECRETS + 1].join(",")
+                ),
                 "secrets",
             ),
             (

@@ -7,7 +7,7 @@
 //! only known here, when the store answers.
 
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Mutex;
 
 use super::StoreRef;
@@ -49,8 +49,9 @@ pub struct SharedValues {
 struct State {
     /// Per slot, its latest values.
     latest: Vec<Option<Vec<Secret>>>,
-    /// Pairs of fields already reported, so a refresh does not repeat them.
-    reported: HashSet<(Owner, Owner)>,
+    /// Per pair of sources, the fields of each already named, so a refresh
+    /// does not repeat them.
+    reported: HashMap<(String, String), [BTreeSet<usize>; 2]>,
 }
 
 impl SharedValues {
@@ -58,7 +59,7 @@ impl SharedValues {
     pub fn new(slots: Vec<Vec<Owner>>, fixed: Vec<(Owner, Secret)>) -> Self {
         let state = State {
             latest: vec![None; slots.len()],
-            reported: HashSet::new(),
+            reported: HashMap::new(),
         };
         Self {
             slots,
@@ -89,10 +90,20 @@ impl SharedValues {
         let found = between(known.chain(stored), owners);
         state.latest[slot] = Some(values.to_vec());
         let reported = &mut state.reported;
-        name_pairs(found.into_iter().filter(|&(a, b)| {
-            let key = if a < b { (a, b) } else { (b, a) };
-            a.source != b.source && reported.insert((key.0.clone(), key.1.clone()))
-        }))
+        let mut named = Vec::new();
+        for ((a, b), fields) in group(found) {
+            let before = reported.entry((a.to_owned(), b.to_owned())).or_default();
+            // Named again only with a field not named before, and then with
+            // every field this answer shows the pair sharing.
+            let new = (fields.iter().zip(before.iter())).any(|(now, named)| !now.is_subset(named));
+            if new {
+                for (now, named) in fields.iter().zip(before.iter_mut()) {
+                    named.extend(now);
+                }
+                named.push(label((a, b), fields));
+            }
+        }
+        named
     }
 }
 
@@ -132,6 +143,16 @@ pub fn between<'a>(
 /// name order, as `"<source>" secrets[<i>, …]` labels naming every field of
 /// each. Fields of one source are rotation, not sharing.
 pub fn name_pairs<'a>(found: impl IntoIterator<Item = (&'a Owner, &'a Owner)>) -> Vec<[String; 2]> {
+    group(found)
+        .into_iter()
+        .map(|(pair, fields)| label(pair, fields))
+        .collect()
+}
+
+/// Pairs of sources in `found`, in name order, with the fields of each.
+fn group<'a>(
+    found: impl IntoIterator<Item = (&'a Owner, &'a Owner)>,
+) -> BTreeMap<(&'a str, &'a str), [BTreeSet<usize>; 2]> {
     let mut pairs = BTreeMap::<(&str, &str), [BTreeSet<usize>; 2]>::new();
     for (a, b) in found {
         // One order per pair of sources, whichever side was found first.
@@ -144,14 +165,16 @@ pub fn name_pairs<'a>(found: impl IntoIterator<Item = (&'a Owner, &'a Owner)>) -
         first.insert(a.field);
         second.insert(b.field);
     }
-    let label = |source: &str, fields: BTreeSet<usize>| {
+    pairs
+}
+
+/// A pair of sources as `"<source>" secrets[<i>, …]` labels.
+fn label((a, b): (&str, &str), [first, second]: [BTreeSet<usize>; 2]) -> [String; 2] {
+    let one = |source: &str, fields: BTreeSet<usize>| {
         let fields: Vec<String> = fields.iter().map(usize::to_string).collect();
         format!("\"{source}\" secrets[{}]", fields.join(", "))
     };
-    pairs
-        .into_iter()
-        .map(|((a, b), [first, second])| [label(a, first), label(b, second)])
-        .collect()
+    [one(a, first), one(b, second)]
 }
 
 /// Pairs named one per line by [`warn`]; the rest are counted in one more
@@ -281,6 +304,40 @@ mod tests {
         );
         assert_eq!(
             watch.observe(0, &values(&["v"])),
+            [[r#""a" secrets[0, 1]"#, r#""b" secrets[0, 1]"#]]
+        );
+    }
+
+    #[test]
+    fn across_refreshes_a_pair_is_named_again_only_with_a_new_field() {
+        // b names the reference twice; a's two values are known at init.
+        let watch = SharedValues::new(
+            vec![vec![owner("b", 0), owner("b", 1)]],
+            vec![
+                (owner("a", 0), Secret::new("v")),
+                (owner("a", 1), Secret::new("u")),
+            ],
+        );
+        assert_eq!(
+            watch.observe(0, &values(&["v", "u"])),
+            [[r#""a" secrets[0, 1]"#, r#""b" secrets[0, 1]"#]]
+        );
+        // Fewer shared fields: nothing new.
+        assert!(watch.observe(0, &values(&["u"])).is_empty());
+        // a names a reference twice; b's values become shared one by one.
+        let watch = SharedValues::new(
+            vec![vec![owner("a", 0), owner("a", 1)]],
+            vec![
+                (owner("b", 0), Secret::new("v")),
+                (owner("b", 1), Secret::new("w")),
+            ],
+        );
+        assert_eq!(
+            watch.observe(0, &values(&["v"])),
+            [[r#""a" secrets[0, 1]"#, r#""b" secrets[0]"#]]
+        );
+        assert_eq!(
+            watch.observe(0, &values(&["v", "w"])),
             [[r#""a" secrets[0, 1]"#, r#""b" secrets[0, 1]"#]]
         );
     }
