@@ -254,11 +254,15 @@ impl JwksCache {
     }
 
     /// For a token whose `kid` is not in the key set: refetch, unless a
-    /// refetch for an unknown `kid` already ran within the interval.
+    /// refetch for an unknown `kid` already ran within the interval and the
+    /// last fetch succeeded. After a failed fetch the keys are not known to
+    /// be current, so the token is not refused: refetches then follow the
+    /// failure back-off instead of the interval.
     ///
     /// `Ok(Some(keys))`: refetched; `Ok(None)`: rate-limited, nothing
     /// fetched (the token is refused); `Err(Unavailable)`: the refetch
-    /// failed or did not finish within `wait` (the request cannot be decided).
+    /// failed, is not yet due after a failure, or did not finish within
+    /// `wait` (the request cannot be decided).
     pub async fn refetch_for_unknown_kid(
         &self,
         wait: Duration,
@@ -267,16 +271,21 @@ impl JwksCache {
         {
             let mut state = lock(&self.inner.state);
             let now = Instant::now();
-            if state
+            let limited = state
                 .last_kid_refetch
-                .is_some_and(|at| now < at + self.inner.tuning.unknown_kid_interval)
-            {
-                return Ok(None);
-            }
-            state.last_kid_refetch = Some(now);
-            // A fetch already under way serves as this refetch.
+                .is_some_and(|at| now < at + self.inner.tuning.unknown_kid_interval);
+            // A fetch already under way serves as this refetch: wait for it.
             if !state.fetching {
+                if limited && state.last_ok {
+                    return Ok(None);
+                }
+                if limited && state.retry_at.is_some_and(|at| now < at) {
+                    return Err(Unavailable);
+                }
                 self.inner.spawn_fetch(&mut state);
+            }
+            if !limited {
+                state.last_kid_refetch = Some(now);
             }
         }
         match tokio::time::timeout(wait, attempts.changed()).await {

@@ -600,6 +600,65 @@ async fn an_issuer_down_at_start_is_unavailable_then_serves_once_up() {
     );
 }
 
+/// The issuer rotates its keys while it is unreachable: a token signed
+/// with the new key cannot be checked, so it is undecided (503), never
+/// refused as a forgery, and it is accepted once the issuer is back, without
+/// waiting out the unknown-`kid` interval a failed refetch started.
+#[tokio::test]
+async fn a_failed_refetch_leaves_a_new_kid_undecided_and_accepted_once_the_issuer_is_back() {
+    let port = Issuer::free_port();
+    let mut issuer = Issuer::down(port);
+    let minted = mint(&issuer.url, now_secs());
+    issuer.serve(&minted.jwks);
+    issuer.listen();
+    let tuning = Tuning {
+        retry_min: Duration::from_millis(50),
+        retry_max: Duration::from_millis(200),
+        ..Tuning::default()
+    };
+    let cache = cache(&issuer.url, tuning);
+    let policy = policy(&issuer.url);
+    let wait = Duration::from_millis(300);
+    let verify = |token: String| {
+        let (cache, policy) = (cache.clone(), policy.clone());
+        async move {
+            cache
+                .verify(&bearer(&token), &policy, SystemTime::now(), wait)
+                .await
+        }
+    };
+    assert!(verify(minted.tokens[0].1.clone()).await.is_ok());
+
+    drop(issuer);
+    // The refetch fails; the retries before the back-off is due fetch
+    // nothing; those after it fetch again. Each is 503, none 401.
+    for _ in 0..3 {
+        assert_eq!(
+            verify(minted.rotated.clone()).await.unwrap_err(),
+            Denied::Unavailable
+        );
+        assert_eq!(
+            verify(minted.rotated.clone()).await.unwrap_err(),
+            Denied::Unavailable
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+
+    let mut issuer = Issuer::down(port);
+    issuer.serve(&minted.jwks_rotated);
+    issuer.listen();
+    assert!(verify(minted.rotated.clone()).await.is_ok());
+    assert_eq!(issuer.jwks_hits(), 1);
+    // The keys are current again: an unknown kid within the interval is
+    // refused without another fetch.
+    let forged = with_kid(&minted.rotated, "not-published");
+    assert_eq!(
+        verify(forged).await.unwrap_err(),
+        Denied::Rejected(Rejection::InvalidToken)
+    );
+    assert_eq!(issuer.jwks_hits(), 1);
+}
+
 #[tokio::test]
 async fn stale_keys_serve_while_a_refresh_runs_and_max_age_is_bounded() {
     let issuer = Issuer::start();
