@@ -42,8 +42,9 @@ struct SourceSpec {
     scheme: String,
     #[serde(default, deserialize_with = "one_or_many")]
     secrets: Vec<String>,
-    #[serde(default, deserialize_with = "one_or_many")]
-    allowed_networks: Vec<String>,
+    /// `None` when absent (any sender); present, it must name a network.
+    #[serde(default, deserialize_with = "present")]
+    allowed_networks: Option<Vec<String>>,
     queue_url: Option<String>,
     group_id: Option<String>,
     group_by: Option<String>,
@@ -85,6 +86,12 @@ fn one_or_many<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>
         OneOrMany::Many(many) if many.len() == 1 && many[0].is_empty() => Ok(Vec::new()),
         OneOrMany::Many(many) => Ok(many),
     }
+}
+
+/// [`one_or_many`] for a field whose absence means something else than an
+/// empty list.
+fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Vec<String>>, D::Error> {
+    one_or_many(deserializer).map(Some)
 }
 
 /// A whole number, or a string of one (`Fn::ToJsonString` of a parameter).
@@ -299,8 +306,20 @@ fn source(
         None => local_verifier(scheme, &secrets, tolerance)
             .map_err(|e| fail("secrets", e.to_string()))?,
     };
-    let networks = AllowList::parse(spec.allowed_networks.iter().map(String::as_str))
-        .map_err(|(at, reason)| fail(&format!("allowed_networks[{at}]"), reason))?;
+    // An empty list would read as "no network" but mean "any sender".
+    let networks = match spec.allowed_networks {
+        None => AllowList::default(),
+        Some(list) if list.is_empty() => {
+            return Err(fail(
+                "allowed_networks",
+                "no networks: leave the field out to accept any sender, \
+                 or list 0.0.0.0/0 and ::/0"
+                    .into(),
+            ));
+        }
+        Some(list) => AllowList::parse(list.iter().map(String::as_str))
+            .map_err(|(at, reason)| fail(&format!("allowed_networks[{at}]"), reason))?,
+    };
     let url = match (spec.queue_url, default_queue) {
         (Some(url), _) => url,
         (None, Some(url)) => url.to_owned(),
@@ -415,6 +434,9 @@ mod tests {
             (one(r#","colour":"red""#), "-"),
             (one(r#","allowed_networks":["10.0.0.0/8","10.1.2.3/8"]"#), "allowed_networks[1]"),
             (one(r#","allowed_networks":["not-a-network"]"#), "allowed_networks[0]"),
+            (one(r#","allowed_networks":[]"#), "allowed_networks"),
+            (one(r#","allowed_networks":[""]"#), "allowed_networks"),
+            (one(r#","allowed_networks":"""#), "allowed_networks"),
             (one(r#","queue_url":"https://example.com/q""#), "queue_url"),
             (one(r#","group_id":"has space""#), "group_id"),
             (one(r#","group_by":"customer""#), "group_by"),
