@@ -117,7 +117,7 @@ pub enum KeyError {
     #[error("a basic secret must be `user:password` with a non-empty password")]
     BasicFormat,
     /// A `whsec_` secret whose remainder is not standard base64.
-    #[error("a `whsec_` secret must be followed by standard base64")]
+    #[error("a `whsec_` secret must be followed by standard base64 (padding optional)")]
     WhsecBase64,
     /// `oauth2` takes an issuer, not secrets.
     #[error("the oauth2 scheme is checked against an issuer's keys, not secrets")]
@@ -275,8 +275,9 @@ impl Verifier {
             Scheme::Bearer => Keys::Bearer(raw().map(credentials::TokenKey::new).collect()),
             Scheme::StandardWebhooks => Keys::StandardWebhooks(
                 raw()
-                    .map(standard_webhooks::key)
-                    .collect::<Result<_, _>>()?,
+                    .map(standard_webhooks::keys)
+                    .collect::<Result<Vec<_>, _>>()?
+                    .concat(),
             ),
             Scheme::OAuth2 => return Err(KeyError::NotSecretBased),
         };

@@ -597,6 +597,91 @@ fn standard_webhooks_secret_forms() {
         ("webhook-signature", &format!("v1,{sig}")),
     ]);
     assert!(plain.verify(&h, b"{}", at(1000)).is_ok());
+
+    // The reference libraries read a secret as base64 with or without the
+    // prefix, and with or without padding: a 32-byte key (base64 with one
+    // `=`) verifies in every such spelling.
+    let padded = STANDARD.encode([7u8; 32]);
+    assert!(padded.ends_with('='));
+    let unpadded = padded.trim_end_matches('=');
+    let tag = STANDARD.encode(super::mac::Sha256Key::new(&[7u8; 32]).tag(&[b"id1.1000.{}"]));
+    let h = headers(&[
+        ("webhook-id", "id1"),
+        ("webhook-timestamp", "1000"),
+        ("webhook-signature", &format!("v1,{tag}")),
+    ]);
+    for secret in [
+        format!("whsec_{padded}"),
+        format!("whsec_{unpadded}"),
+        padded.clone(),
+        unpadded.to_owned(),
+    ] {
+        let v = Verifier::new(
+            Scheme::StandardWebhooks,
+            &Secrets::one(secret.as_str()),
+            DEFAULT_TOLERANCE,
+        )
+        .unwrap();
+        assert!(v.verify(&h, b"{}", at(1000)).is_ok(), "{secret}");
+    }
+    // The vector's secret without its prefix.
+    let vector = &SW_VECTORS[0];
+    let encoded = vector.secret.strip_prefix("whsec_").unwrap();
+    let ts = vector.ts.to_string();
+    let v = verifier(Scheme::StandardWebhooks, encoded);
+    assert!(sw_check(&v, vector, vector.id, &ts, vector.sig, vector.ts).is_ok());
+    // Unprefixed and base64 of a specification-sized key: its bytes verify
+    // as well (the provider document's reading).
+    let raw_tag = STANDARD.encode(super::mac::Sha256Key::new(encoded.as_bytes()).tag(&[
+        vector.id.as_bytes(),
+        b".",
+        vector.ts.to_string().as_bytes(),
+        b".",
+        vector.body.as_bytes(),
+    ]));
+    assert!(
+        sw_check(
+            &v,
+            vector,
+            vector.id,
+            &ts,
+            &format!("v1,{raw_tag}"),
+            vector.ts
+        )
+        .is_ok()
+    );
+    // With the prefix, only the decoded key: the prefix says what it is.
+    let v = verifier(Scheme::StandardWebhooks, vector.secret);
+    assert_eq!(
+        sw_check(
+            &v,
+            vector,
+            vector.id,
+            &ts,
+            &format!("v1,{raw_tag}"),
+            vector.ts
+        ),
+        Err(Rejection::SignatureMismatch)
+    );
+    // Base64 of a key shorter than the specification's 24 bytes (here 9):
+    // its bytes only.
+    let short = Verifier::new(
+        Scheme::StandardWebhooks,
+        &Secrets::one("c2hvcnRrZXkx"),
+        DEFAULT_TOLERANCE,
+    )
+    .unwrap();
+    let decoded_tag =
+        STANDARD.encode(super::mac::Sha256Key::new(b"shortkey1").tag(&[b"id1.1000.{}"]));
+    let h = headers(&[
+        ("webhook-id", "id1"),
+        ("webhook-timestamp", "1000"),
+        ("webhook-signature", &format!("v1,{decoded_tag}")),
+    ]);
+    assert_eq!(
+        short.verify(&h, b"{}", at(1000)),
+        Err(Rejection::SignatureMismatch)
+    );
 }
 
 // ---------------------------------------------------------------- rotation and config
