@@ -422,6 +422,16 @@ fn resolve(
                 "a signing secret is shorter than 16 bytes: easier to guess than the provider intends"
             );
         }
+        if scheme == Scheme::StandardWebhooks
+            && crate::verify::standard_webhooks::looks_like_unprefixed_base64(value.expose())
+        {
+            tracing::warn!(
+                scheme = scheme.name(),
+                "a standard-webhooks secret without a prefix is used as its bytes, but it reads as \
+                 base64: if it came from a Standard Webhooks library or dashboard, write it with \
+                 its whsec_ prefix (or whpk_ for a public key)"
+            );
+        }
     }
     Ok(secret)
 }
@@ -542,6 +552,30 @@ mod tests {
         assert!(warnings(&vars(fifo, "301")).contains("outlasts"));
         assert!(!warnings(&vars(fifo, "300")).contains("outlasts"));
         assert!(!warnings(&vars(standard, "3600")).contains("outlasts"));
+    }
+
+    #[test]
+    fn an_unprefixed_standard_webhooks_secret_that_reads_as_base64_is_warned_about() {
+        let vars = |secret: &'static str| {
+            [
+                ("WEBHOOK_SCHEME", "standard-webhooks"),
+                ("WEBHOOK_SECRET", secret),
+                (
+                    "QUEUE_URL",
+                    "https://sqs.us-east-1.amazonaws.com/123456789012/hooks",
+                ),
+            ]
+        };
+        let warned = |secret| warnings(&vars(secret)).contains("reads as base64");
+        assert!(warned("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"));
+        assert!(warned("1SiA4o9hyqTCpIqC5V9HUakiiaeACeqfZTInDBbOir4="));
+        assert!(!warned("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"));
+        assert!(!warned("whpk_1SiA4o9hyqTCpIqC5V9HUakiiaeACeqfZTInDBbOir4="));
+        assert!(!warned("a-passphrase-that-is-not-base64"));
+        // Base64 of 9 bytes: shorter than any specification secret.
+        assert!(!warned("c2hvcnRrZXkx"));
+        // The warning names no value.
+        assert!(!warnings(&vars("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")).contains("MfKQ"));
     }
 
     const BASE: [(&str, &str); 3] = [

@@ -275,9 +275,8 @@ impl Verifier {
             Scheme::Bearer => Keys::Bearer(raw().map(credentials::TokenKey::new).collect()),
             Scheme::StandardWebhooks => Keys::StandardWebhooks(
                 raw()
-                    .map(standard_webhooks::keys)
-                    .collect::<Result<Vec<_>, _>>()?
-                    .concat(),
+                    .map(standard_webhooks::key)
+                    .collect::<Result<_, _>>()?,
             ),
             Scheme::OAuth2 => return Err(KeyError::NotSecretBased),
         };

@@ -6,9 +6,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
-use base64::alphabet;
-use base64::engine::general_purpose::STANDARD;
-use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
 use http::HeaderMap;
 
 use ed25519_dalek::{Signature, SigningKey, VerifyingKey};
@@ -51,37 +49,33 @@ pub(crate) enum Key {
     Ed25519(VerifyingKey),
 }
 
-/// Standard base64 with or without its padding, as the reference libraries
-/// read a `whsec_` secret; still canonical (no stray trailing bits).
-const SECRET_BASE64: GeneralPurpose = GeneralPurpose::new(
-    &alphabet::STANDARD,
-    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
-);
-
-/// Decoded lengths the specification gives a secret (24 to 64 bytes).
-const SECRET_BYTES: std::ops::RangeInclusive<usize> = 24..=64;
-
-/// The keys of one configured secret. A `whsec_` secret is base64 after the
-/// prefix; a `whpk_` key is a base64 Ed25519 public key; any other secret is
-/// used as its bytes, as the provider document says. When such a secret is
-/// also the base64 of a specification-sized key, that key is tried too:
-/// the reference libraries decode a secret whether or not it carries the
-/// prefix, so a `whsec_` secret pasted without it still verifies. Both keys
-/// come from the one secret, so neither can be had without it.
-pub(crate) fn keys(secret: &[u8]) -> Result<Vec<Key>, KeyError> {
-    let key = key(secret)?;
-    let decoded = (!secret.starts_with(SECRET_PREFIX) && !secret.starts_with(PUBLIC_KEY_PREFIX))
-        .then(|| SECRET_BASE64.decode(secret).ok())
-        .flatten()
-        .filter(|bytes| SECRET_BYTES.contains(&bytes.len()));
-    Ok(match decoded {
-        Some(bytes) => vec![key, Key::Hmac(Sha256Key::new(&bytes))],
-        None => vec![key],
-    })
+/// A `whsec_` secret's base64: padded as standard base64 is, or without any
+/// padding, as the reference libraries also read it; canonical either way.
+fn decode_secret(encoded: &[u8]) -> Option<Vec<u8>> {
+    let engine = if encoded.ends_with(b"=") {
+        &STANDARD
+    } else {
+        &STANDARD_NO_PAD
+    };
+    engine.decode(encoded).ok()
 }
 
-/// The one key a secret names, as [`keys`] reads it first.
-fn key(secret: &[u8]) -> Result<Key, KeyError> {
+/// Whether a secret without a prefix reads as the base64 of a key the size
+/// the specification gives secrets (24 to 64 bytes, so also an Ed25519
+/// public key): the reference libraries would decode it, hookline uses its
+/// bytes as the provider document says, so init warns that a `whsec_` or
+/// `whpk_` prefix may be missing.
+pub(crate) fn looks_like_unprefixed_base64(secret: &[u8]) -> bool {
+    !secret.starts_with(SECRET_PREFIX)
+        && !secret.starts_with(PUBLIC_KEY_PREFIX)
+        && !secret.starts_with(SIGNING_KEY_PREFIX)
+        && decode_secret(secret).is_some_and(|bytes| (24..=64).contains(&bytes.len()))
+}
+
+/// A `whsec_` secret is base64 after the prefix; a `whpk_` key is a base64
+/// Ed25519 public key; any other secret is used as its bytes, as the
+/// provider document says.
+pub(crate) fn key(secret: &[u8]) -> Result<Key, KeyError> {
     if let Some(encoded) = secret.strip_prefix(PUBLIC_KEY_PREFIX) {
         let bytes: [u8; 32] = STANDARD
             .decode(encoded)
@@ -101,8 +95,8 @@ fn key(secret: &[u8]) -> Result<Key, KeyError> {
 /// The HMAC key of a `whsec_` (or raw) secret.
 pub(crate) fn hmac_key(secret: &[u8]) -> Result<Sha256Key, KeyError> {
     match secret.strip_prefix(SECRET_PREFIX) {
-        Some(encoded) => match SECRET_BASE64.decode(encoded) {
-            Ok(bytes) if !bytes.is_empty() => Ok(Sha256Key::new(&bytes)),
+        Some(encoded) => match decode_secret(encoded) {
+            Some(bytes) if !bytes.is_empty() => Ok(Sha256Key::new(&bytes)),
             _ => Err(KeyError::WhsecBase64),
         },
         None => Ok(Sha256Key::new(secret)),
