@@ -270,11 +270,14 @@ class Stack:
 
 
 def check_parameter(name: str, spec: dict[str, Any], value: str) -> None:
-    """CloudFormation's parameter constraints (AllowedPattern is a full match)."""
+    """CloudFormation's parameter constraints (AllowedPattern is a full match,
+    of each entry of a CommaDelimitedList)."""
     if "AllowedValues" in spec and value not in [str(v) for v in spec["AllowedValues"]]:
         raise AssertionError(f"{name}={value!r} not in AllowedValues")
-    if "AllowedPattern" in spec and not re.fullmatch(spec["AllowedPattern"], value):
-        raise AssertionError(f"{name}={value!r} does not match AllowedPattern")
+    entries = value.split(",") if spec["Type"] == "CommaDelimitedList" else [value]
+    for entry in entries:
+        if "AllowedPattern" in spec and not re.fullmatch(spec["AllowedPattern"], entry):
+            raise AssertionError(f"{name}={value!r} does not match AllowedPattern")
     if "MinLength" in spec and len(value) < int(spec["MinLength"]):
         raise AssertionError(f"{name} is shorter than MinLength")
     if spec["Type"] == "Number":
@@ -351,6 +354,16 @@ class TemplateTest(unittest.TestCase):
                         check_parameter(name, spec, value)
             for value in ("none", "x", " padded secret ", "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD"):
                 check_parameter(name, spec, value)
+
+    def test_network_list_refuses_blank_entries(self) -> None:
+        name = "ActigraphAllowedNetworks"
+        spec = self.template["Parameters"][name]
+        for value in ("", " ", "10.0.0.0/8,", "10.0.0.0/8, ,::/0"):
+            with self.subTest(value=value):
+                with self.assertRaises(AssertionError):
+                    check_parameter(name, spec, value)
+        for value in (spec["Default"], "0.0.0.0/0,::/0", "203.0.113.7"):
+            check_parameter(name, spec, value)
 
     # -- IAM ---------------------------------------------------------------------
     def test_no_wildcard_resource_on_sqs_secrets_ssm_or_kms_actions(self) -> None:
