@@ -131,7 +131,9 @@ struct Inner {
     fetcher: Arc<dyn JwksFetcher>,
     tuning: Tuning,
     state: Mutex<State>,
-    /// Bumped after every fetch attempt, successful or not.
+    /// Bumped after every fetch attempt, successful or not, with `state`
+    /// locked: a waiter that marks it seen under the same lock is woken by
+    /// the end of a fetch that was under way then, or of a later one.
     attempts: watch::Sender<u64>,
 }
 
@@ -140,6 +142,8 @@ struct State {
     keys: Option<Arc<KeySet>>,
     fresh_until: Option<Instant>,
     fetching: bool,
+    /// The fetch under way is an unknown-`kid` refetch (not a refresh).
+    kid_refetch: bool,
     /// The outcome of the last completed attempt.
     last_ok: bool,
     failures: u32,
@@ -225,6 +229,7 @@ impl JwksCache {
         loop {
             let retry_at = {
                 let mut state = lock(&self.inner.state);
+                attempts.borrow_and_update();
                 let now = Instant::now();
                 let may_fetch = !state.fetching && state.retry_at.is_none_or(|at| now >= at);
                 if let Some(keys) = state.keys.clone() {
@@ -270,12 +275,19 @@ impl JwksCache {
         let mut attempts = self.inner.attempts.subscribe();
         {
             let mut state = lock(&self.inner.state);
+            attempts.borrow_and_update();
             let now = Instant::now();
             let limited = state
                 .last_kid_refetch
                 .is_some_and(|at| now < at + self.inner.tuning.unknown_kid_interval);
-            // A fetch already under way serves as this refetch: wait for it.
-            if !state.fetching {
+            if state.fetching {
+                // A refresh under way is not waited for by a token the
+                // interval's refetch already failed to find: a slow issuer
+                // must not hold forged tokens. An unknown-`kid` refetch is.
+                if limited && state.last_ok && !state.kid_refetch {
+                    return Ok(None);
+                }
+            } else {
                 if limited && state.last_ok {
                     return Ok(None);
                 }
@@ -284,6 +296,7 @@ impl JwksCache {
                 }
                 self.inner.spawn_fetch(&mut state);
             }
+            state.kid_refetch = true;
             if !limited {
                 state.last_kid_refetch = Some(now);
             }
@@ -346,6 +359,7 @@ impl Inner {
         let mut state = lock(&self.state);
         let now = Instant::now();
         state.fetching = false;
+        state.kid_refetch = false;
         match result {
             Ok((keys, max_age, discovered)) => {
                 let ttl = max_age.map_or(self.tuning.default_ttl, |age| {
@@ -383,8 +397,8 @@ impl Inner {
                 state.discovered = None;
             }
         }
-        drop(state);
         self.attempts.send_modify(|n| *n = n.wrapping_add(1));
+        drop(state);
     }
 
     async fn fetch_once(

@@ -659,6 +659,195 @@ async fn a_failed_refetch_leaves_a_new_kid_undecided_and_accepted_once_the_issue
     assert_eq!(issuer.jwks_hits(), 1);
 }
 
+/// An issuer in process, for orderings a loopback server cannot time: it
+/// answers, fails at once, or hangs and then fails.
+mod scripted {
+    use super::*;
+    use hookline::jwks::{FetchFuture, Fetched};
+
+    pub const ISSUER: &str = "https://issuer.example";
+
+    #[derive(Clone)]
+    pub enum Mode {
+        Serve(String),
+        Fail,
+        Hang(Duration),
+    }
+
+    pub struct Issuer {
+        calls: AtomicUsize,
+        mode: Mutex<Mode>,
+    }
+
+    impl Issuer {
+        pub fn new(mode: Mode) -> Arc<Self> {
+            Arc::new(Self {
+                calls: AtomicUsize::new(0),
+                mode: Mutex::new(mode),
+            })
+        }
+
+        pub fn set(&self, mode: Mode) {
+            *self.mode.lock().unwrap() = mode;
+        }
+
+        pub fn calls(&self) -> usize {
+            self.calls.load(Ordering::SeqCst)
+        }
+
+        pub fn cache(self: &Arc<Self>, tuning: Tuning) -> JwksCache {
+            let settings = OAuth2Settings {
+                jwks_url: Some(format!("{ISSUER}/jwks.json")),
+                ..settings(ISSUER)
+            };
+            JwksCache::with_tuning(&settings, self.clone(), tuning)
+        }
+    }
+
+    impl JwksFetcher for Issuer {
+        fn get<'a>(&'a self, _url: &'a str) -> FetchFuture<'a> {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            let mode = self.mode.lock().unwrap().clone();
+            Box::pin(async move {
+                match mode {
+                    // max-age=0: stale after the minimum lifetime.
+                    Mode::Serve(body) => Ok(Fetched {
+                        body: body.into_bytes(),
+                        max_age: Some(Duration::ZERO),
+                    }),
+                    Mode::Fail => Err(FetchError::Connect),
+                    Mode::Hang(time) => {
+                        tokio::time::sleep(time).await;
+                        Err(FetchError::Timeout)
+                    }
+                }
+            })
+        }
+    }
+
+    pub async fn verify(cache: &JwksCache, token: &str, wait: Duration) -> Result<(), Denied> {
+        cache
+            .verify(&bearer(token), &policy(ISSUER), SystemTime::now(), wait)
+            .await
+            .map(|_| ())
+    }
+}
+
+/// The interval's refetch found no such `kid`; then the keys go stale and
+/// their refresh hangs: forged `kid`s are refused at once, not held for
+/// the slow issuer and answered 503.
+#[tokio::test]
+async fn a_hung_refresh_does_not_hold_forged_kids() {
+    use scripted::{Issuer, Mode, verify};
+    let minted = mint(scripted::ISSUER, now_secs());
+    let issuer = Issuer::new(Mode::Serve(minted.jwks.clone()));
+    let cache = issuer.cache(Tuning {
+        min_ttl: Duration::from_millis(200),
+        ..Tuning::default()
+    });
+    let wait = Duration::from_millis(1000);
+    let valid = minted.tokens[0].1.clone();
+    verify(&cache, &valid, wait).await.unwrap();
+    assert_eq!(
+        verify(&cache, &with_kid(&valid, "spent"), wait).await,
+        Err(Denied::Rejected(Rejection::InvalidToken))
+    );
+    assert_eq!(issuer.calls(), 2);
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    issuer.set(Mode::Hang(Duration::from_secs(5)));
+    // The known kid serves from the stale keys and starts the refresh.
+    verify(&cache, &valid, wait).await.unwrap();
+    for i in 0..3 {
+        let started = Instant::now();
+        assert_eq!(
+            verify(&cache, &with_kid(&valid, &format!("forged-{i}")), wait).await,
+            Err(Denied::Rejected(Rejection::InvalidToken))
+        );
+        assert!(started.elapsed() < Duration::from_millis(500));
+    }
+    // One fetch more: the refresh, still hanging.
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    assert_eq!(issuer.calls(), 3);
+}
+
+/// Success, then a failed refresh of stale keys, then the issuer back with
+/// rotated keys: each answer in turn, and the fetches each costs.
+#[tokio::test]
+async fn a_failed_refresh_then_recovery_decides_each_token_in_turn() {
+    use scripted::{Issuer, Mode, verify};
+    let minted = mint(scripted::ISSUER, now_secs());
+    let issuer = Issuer::new(Mode::Serve(minted.jwks.clone()));
+    let cache = issuer.cache(Tuning {
+        min_ttl: Duration::from_millis(200),
+        retry_min: Duration::from_millis(100),
+        retry_max: Duration::from_millis(100),
+        ..Tuning::default()
+    });
+    let wait = Duration::from_millis(500);
+    let valid = minted.tokens[0].1.clone();
+    verify(&cache, &valid, wait).await.unwrap();
+    assert_eq!(
+        verify(&cache, &with_kid(&valid, "a"), wait).await,
+        Err(Denied::Rejected(Rejection::InvalidToken))
+    );
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    issuer.set(Mode::Fail);
+    // Stale keys serve the known kid; their refresh fails.
+    verify(&cache, &valid, wait).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let calls = issuer.calls();
+    // A new kid within the back-off: undecided, and nothing fetched.
+    assert_eq!(
+        verify(&cache, &minted.rotated, wait).await,
+        Err(Denied::Unavailable)
+    );
+    assert_eq!(issuer.calls(), calls);
+    issuer.set(Mode::Serve(minted.jwks_rotated.clone()));
+    tokio::time::sleep(Duration::from_millis(120)).await;
+    verify(&cache, &minted.rotated, wait).await.unwrap();
+    let calls = issuer.calls();
+    assert_eq!(
+        verify(&cache, &with_kid(&valid, "b"), wait).await,
+        Err(Denied::Rejected(Rejection::InvalidToken))
+    );
+    assert_eq!(issuer.calls(), calls);
+}
+
+/// After a failure, a burst of unknown kids once the back-off is due costs
+/// one fetch, which every request waits for.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_kids_after_a_failure_costs_one_fetch() {
+    use scripted::{Issuer, Mode, verify};
+    let minted = mint(scripted::ISSUER, now_secs());
+    let issuer = Issuer::new(Mode::Serve(minted.jwks.clone()));
+    let cache = issuer.cache(Tuning {
+        retry_min: Duration::from_millis(50),
+        retry_max: Duration::from_millis(50),
+        ..Tuning::default()
+    });
+    let wait = Duration::from_millis(500);
+    let valid = minted.tokens[0].1.clone();
+    verify(&cache, &valid, wait).await.unwrap();
+    issuer.set(Mode::Fail);
+    assert_eq!(
+        verify(&cache, &with_kid(&valid, "x"), wait).await,
+        Err(Denied::Unavailable)
+    );
+    assert_eq!(issuer.calls(), 2);
+    tokio::time::sleep(Duration::from_millis(60)).await;
+    issuer.set(Mode::Hang(Duration::from_millis(100)));
+    let mut burst = tokio::task::JoinSet::new();
+    for i in 0..200 {
+        let cache = cache.clone();
+        let token = with_kid(&valid, &format!("c{i}"));
+        burst.spawn(async move { verify(&cache, &token, wait).await });
+    }
+    while let Some(verdict) = burst.join_next().await {
+        assert_eq!(verdict.unwrap(), Err(Denied::Unavailable));
+    }
+    assert_eq!(issuer.calls(), 3);
+}
+
 #[tokio::test]
 async fn stale_keys_serve_while_a_refresh_runs_and_max_age_is_bounded() {
     let issuer = Issuer::start();
