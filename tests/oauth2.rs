@@ -537,18 +537,22 @@ async fn a_flood_of_unknown_kids_on_a_fresh_cache_costs_one_refetch_per_interval
     assert!((2..=4).contains(&hits), "{hits} fetches for {sent} tokens");
 }
 
+/// Retries after a failure within 50 to 200 ms.
+fn fast_retry() -> Tuning {
+    Tuning {
+        retry_min: Duration::from_millis(50),
+        retry_max: Duration::from_millis(200),
+        ..Tuning::default()
+    }
+}
+
 #[tokio::test]
 async fn an_issuer_down_at_start_is_unavailable_then_serves_once_up() {
     let port = Issuer::free_port();
     let mut issuer = Issuer::down(port);
     let minted = mint(&issuer.url, now_secs());
     issuer.serve(&minted.jwks);
-    let tuning = Tuning {
-        retry_min: Duration::from_millis(50),
-        retry_max: Duration::from_millis(200),
-        ..Tuning::default()
-    };
-    let cache = cache(&issuer.url, tuning);
+    let cache = cache(&issuer.url, fast_retry());
     let policy = policy(&issuer.url);
     cache.start();
     let valid = minted.tokens[0].1.clone();
@@ -611,12 +615,7 @@ async fn a_failed_refetch_leaves_a_new_kid_undecided_and_accepted_once_the_issue
     let minted = mint(&issuer.url, now_secs());
     issuer.serve(&minted.jwks);
     issuer.listen();
-    let tuning = Tuning {
-        retry_min: Duration::from_millis(50),
-        retry_max: Duration::from_millis(200),
-        ..Tuning::default()
-    };
-    let cache = cache(&issuer.url, tuning);
+    let cache = cache(&issuer.url, fast_retry());
     let policy = policy(&issuer.url);
     let wait = Duration::from_millis(300);
     let verify = |token: String| {
@@ -731,6 +730,24 @@ mod scripted {
             .await
             .map(|_| ())
     }
+
+    /// Tokens, the issuer serving their keys, and a cache with `tuning`
+    /// that has accepted the first valid token.
+    pub async fn loaded(tuning: Tuning, wait: Duration) -> (Minted, Arc<Issuer>, JwksCache) {
+        let minted = mint(ISSUER, now_secs());
+        let issuer = Issuer::new(Mode::Serve(minted.jwks.clone()));
+        let cache = issuer.cache(tuning);
+        verify(&cache, &minted.tokens[0].1, wait).await.unwrap();
+        (minted, issuer, cache)
+    }
+
+    /// `token` is refused as a forgery.
+    pub async fn refused(cache: &JwksCache, token: &str, wait: Duration) {
+        assert_eq!(
+            verify(cache, token, wait).await,
+            Err(Denied::Rejected(Rejection::InvalidToken))
+        );
+    }
 }
 
 /// The interval's refetch found no such `kid`; then the keys go stale and
@@ -738,20 +755,15 @@ mod scripted {
 /// the slow issuer and answered 503.
 #[tokio::test]
 async fn a_hung_refresh_does_not_hold_forged_kids() {
-    use scripted::{Issuer, Mode, verify};
-    let minted = mint(scripted::ISSUER, now_secs());
-    let issuer = Issuer::new(Mode::Serve(minted.jwks.clone()));
-    let cache = issuer.cache(Tuning {
+    use scripted::{Mode, loaded, refused, verify};
+    let wait = Duration::from_millis(1000);
+    let tuning = Tuning {
         min_ttl: Duration::from_millis(200),
         ..Tuning::default()
-    });
-    let wait = Duration::from_millis(1000);
+    };
+    let (minted, issuer, cache) = loaded(tuning, wait).await;
     let valid = minted.tokens[0].1.clone();
-    verify(&cache, &valid, wait).await.unwrap();
-    assert_eq!(
-        verify(&cache, &with_kid(&valid, "spent"), wait).await,
-        Err(Denied::Rejected(Rejection::InvalidToken))
-    );
+    refused(&cache, &with_kid(&valid, "spent"), wait).await;
     assert_eq!(issuer.calls(), 2);
     tokio::time::sleep(Duration::from_millis(250)).await;
     issuer.set(Mode::Hang(Duration::from_secs(5)));
@@ -759,10 +771,7 @@ async fn a_hung_refresh_does_not_hold_forged_kids() {
     verify(&cache, &valid, wait).await.unwrap();
     for i in 0..3 {
         let started = Instant::now();
-        assert_eq!(
-            verify(&cache, &with_kid(&valid, &format!("forged-{i}")), wait).await,
-            Err(Denied::Rejected(Rejection::InvalidToken))
-        );
+        refused(&cache, &with_kid(&valid, &format!("forged-{i}")), wait).await;
         assert!(started.elapsed() < Duration::from_millis(500));
     }
     // One fetch more: the refresh, still hanging.
@@ -774,22 +783,17 @@ async fn a_hung_refresh_does_not_hold_forged_kids() {
 /// rotated keys: each answer in turn, and the fetches each costs.
 #[tokio::test]
 async fn a_failed_refresh_then_recovery_decides_each_token_in_turn() {
-    use scripted::{Issuer, Mode, verify};
-    let minted = mint(scripted::ISSUER, now_secs());
-    let issuer = Issuer::new(Mode::Serve(minted.jwks.clone()));
-    let cache = issuer.cache(Tuning {
+    use scripted::{Mode, loaded, refused, verify};
+    let wait = Duration::from_millis(500);
+    let tuning = Tuning {
         min_ttl: Duration::from_millis(200),
         retry_min: Duration::from_millis(100),
         retry_max: Duration::from_millis(100),
         ..Tuning::default()
-    });
-    let wait = Duration::from_millis(500);
+    };
+    let (minted, issuer, cache) = loaded(tuning, wait).await;
     let valid = minted.tokens[0].1.clone();
-    verify(&cache, &valid, wait).await.unwrap();
-    assert_eq!(
-        verify(&cache, &with_kid(&valid, "a"), wait).await,
-        Err(Denied::Rejected(Rejection::InvalidToken))
-    );
+    refused(&cache, &with_kid(&valid, "a"), wait).await;
     tokio::time::sleep(Duration::from_millis(250)).await;
     issuer.set(Mode::Fail);
     // Stale keys serve the known kid; their refresh fails.
@@ -806,10 +810,7 @@ async fn a_failed_refresh_then_recovery_decides_each_token_in_turn() {
     tokio::time::sleep(Duration::from_millis(120)).await;
     verify(&cache, &minted.rotated, wait).await.unwrap();
     let calls = issuer.calls();
-    assert_eq!(
-        verify(&cache, &with_kid(&valid, "b"), wait).await,
-        Err(Denied::Rejected(Rejection::InvalidToken))
-    );
+    refused(&cache, &with_kid(&valid, "b"), wait).await;
     assert_eq!(issuer.calls(), calls);
 }
 
@@ -817,17 +818,15 @@ async fn a_failed_refresh_then_recovery_decides_each_token_in_turn() {
 /// one fetch, which every request waits for.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_burst_of_kids_after_a_failure_costs_one_fetch() {
-    use scripted::{Issuer, Mode, verify};
-    let minted = mint(scripted::ISSUER, now_secs());
-    let issuer = Issuer::new(Mode::Serve(minted.jwks.clone()));
-    let cache = issuer.cache(Tuning {
+    use scripted::{Mode, loaded, verify};
+    let wait = Duration::from_millis(500);
+    let tuning = Tuning {
         retry_min: Duration::from_millis(50),
         retry_max: Duration::from_millis(50),
         ..Tuning::default()
-    });
-    let wait = Duration::from_millis(500);
+    };
+    let (minted, issuer, cache) = loaded(tuning, wait).await;
     let valid = minted.tokens[0].1.clone();
-    verify(&cache, &valid, wait).await.unwrap();
     issuer.set(Mode::Fail);
     assert_eq!(
         verify(&cache, &with_kid(&valid, "x"), wait).await,
