@@ -241,7 +241,10 @@ impl JwksCache {
                 if may_fetch {
                     self.inner.spawn_fetch(&mut state);
                 }
-                state.retry_at
+                // A fetch under way ends with a change on `attempts`; a
+                // retry time already past would wake this loop at once,
+                // and again, until the fetch ends.
+                if state.fetching { None } else { state.retry_at }
             };
             // Wake on the next attempt's end, or when a retry becomes due.
             let wake = match retry_at {

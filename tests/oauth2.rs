@@ -814,6 +814,43 @@ async fn a_failed_refresh_then_recovery_decides_each_token_in_turn() {
     assert_eq!(issuer.calls(), calls);
 }
 
+/// A request waiting for the first keys while a retry hangs sleeps until
+/// the retry ends, not spinning: this thread's CPU time, not the wait, is
+/// measured.
+#[tokio::test]
+async fn waiting_for_a_retry_under_way_costs_no_cpu() {
+    use scripted::{Issuer, Mode};
+    fn thread_cpu() -> Duration {
+        let mut time = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: a valid clock id and a pointer to a timespec we own.
+        assert_eq!(
+            unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut time) },
+            0
+        );
+        Duration::new(time.tv_sec as u64, time.tv_nsec as u32)
+    }
+    let issuer = Issuer::new(Mode::Fail);
+    let cache = issuer.cache(Tuning {
+        retry_min: Duration::from_millis(20),
+        ..Tuning::default()
+    });
+    let before = thread_cpu();
+    let waiting = tokio::spawn({
+        let cache = cache.clone();
+        async move { cache.keys(Duration::from_millis(500)).await }
+    });
+    // The first fetch fails; the retry, due 20 ms later, hangs past the wait.
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    issuer.set(Mode::Hang(Duration::from_millis(600)));
+    assert_eq!(waiting.await.unwrap().unwrap_err(), Unavailable);
+    assert_eq!(issuer.calls(), 2);
+    let spent = thread_cpu() - before;
+    assert!(spent < Duration::from_millis(100), "{spent:?} of CPU");
+}
+
 /// After a failure, a burst of unknown kids once the back-off is due costs
 /// one fetch, which every request waits for.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -64,9 +64,11 @@ fn decode_secret(encoded: &[u8]) -> Option<Vec<u8>> {
 /// the specification gives secrets (24 to 64 bytes, so also an Ed25519
 /// public key): the reference libraries would decode it, hookline uses its
 /// bytes as the provider document says, so init warns that a `whsec_` or
-/// `whpk_` prefix may be missing.
+/// `whpk_` prefix may be missing. Hex (a common generated secret, and
+/// base64 too) is not taken for it.
 pub(crate) fn looks_like_unprefixed_base64(secret: &[u8]) -> bool {
-    !secret.starts_with(SECRET_PREFIX)
+    !secret.iter().all(u8::is_ascii_hexdigit)
+        && !secret.starts_with(SECRET_PREFIX)
         && !secret.starts_with(PUBLIC_KEY_PREFIX)
         && !secret.starts_with(SIGNING_KEY_PREFIX)
         && decode_secret(secret).is_some_and(|bytes| (24..=64).contains(&bytes.len()))

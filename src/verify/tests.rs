@@ -649,6 +649,8 @@ fn standard_webhooks_unprefixed_base64_is_recognised() {
     assert!(!looks(STANDARD.encode([1u8; 23]).as_bytes()));
     assert!(!looks(STANDARD.encode([1u8; 65]).as_bytes()));
     assert!(!looks(b"plain-secret-with-dashes-and-more-length"));
+    assert!(!looks(hex::encode([0xabu8; 16]).as_bytes()));
+    assert!(!looks(hex::encode([0xabu8; 32]).as_bytes()));
     assert!(!looks(SW_VECTORS[0].secret.as_bytes()));
     assert!(!looks(V1A_PUBLIC.as_bytes()));
     assert!(!looks(V1A_SIGNING.as_bytes()));

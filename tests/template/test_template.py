@@ -358,11 +358,11 @@ class TemplateTest(unittest.TestCase):
     def test_network_list_refuses_blank_entries(self) -> None:
         name = "ActigraphAllowedNetworks"
         spec = self.template["Parameters"][name]
-        for value in ("", " ", "10.0.0.0/8,", "10.0.0.0/8, ,::/0"):
+        for value in ("", " ", "10.0.0.0/8,", "10.0.0.0/8, ,::/0", "not-a-network", "10.0.0.0/8 # office", "10.0.0/8"):
             with self.subTest(value=value):
                 with self.assertRaises(AssertionError):
                     check_parameter(name, spec, value)
-        for value in (spec["Default"], "0.0.0.0/0,::/0", "203.0.113.7"):
+        for value in (spec["Default"], "0.0.0.0/0,::/0", "203.0.113.7", "10.0.0.0/8, 2001:db8::/32", "::ffff:203.0.113.7", "2001:db8:0:0:0:0:0:1/128"):
             check_parameter(name, spec, value)
 
     # -- IAM ---------------------------------------------------------------------
