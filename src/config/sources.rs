@@ -145,6 +145,18 @@ fn without_values(error: &serde_json::Error) -> String {
     }
 }
 
+/// The field a source's type error is in (`allowed_networks`,
+/// `secrets[2]`), or `-` when there is none: a missing field, or an unknown
+/// one, whose name is not echoed (it may be a misplaced secret).
+fn field_of(error: &serde_path_to_error::Error<serde_json::Error>) -> String {
+    let path = error.path().to_string();
+    if path == "." || error.inner().to_string().starts_with("unknown field") {
+        "-".to_owned()
+    } else {
+        path
+    }
+}
+
 /// Parses and validates the document; `default_queue` is `QUEUE_URL`.
 pub(super) fn parse(
     var: &'static str,
@@ -181,8 +193,10 @@ pub(super) fn parse(
             field: field.to_owned(),
             reason,
         };
-        let spec: SourceSpec =
-            serde_json::from_value(value).map_err(|error| fail("-", without_values(&error)))?;
+        let spec: SourceSpec = serde_path_to_error::deserialize(value).map_err(|error| {
+            let reason = without_values(error.inner());
+            fail(&field_of(&error), reason)
+        })?;
         sources.push(source(spec, default_queue, timeout, &env, &fail)?);
         if !names.insert(sources[index].name.clone()) {
             return Err(fail("name", "another source has this name".into()));
@@ -437,6 +451,11 @@ mod tests {
             (one(r#","allowed_networks":[]"#), "allowed_networks"),
             (one(r#","allowed_networks":[""]"#), "allowed_networks"),
             (one(r#","allowed_networks":"""#), "allowed_networks"),
+            (one(r#","allowed_networks":null"#), "allowed_networks"),
+            (one(r#","allowed_networks":["10.0.0.0/8",7]"#), "allowed_networks"),
+            (one(r#","audiences":["a",{"k":"whsec_x"}]"#), "audiences"),
+            (one(r#","tolerance_seconds":"soon""#), "tolerance_seconds"),
+            (one(r#","allow_http":"yes""#), "allow_http"),
             (one(r#","queue_url":"https://example.com/q""#), "queue_url"),
             (one(r#","group_id":"has space""#), "group_id"),
             (one(r#","group_by":"customer""#), "group_by"),
@@ -488,6 +507,7 @@ mod tests {
                 }) => {
                     assert_eq!(got, field, "{text}: {reason}");
                     assert!(!reason.contains("hunter2"), "{reason}");
+                    assert!(!reason.contains("whsec"), "{reason}");
                 }
                 other => panic!("{text}: {other:?}"),
             }
