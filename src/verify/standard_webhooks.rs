@@ -49,8 +49,9 @@ pub(crate) enum Key {
     Ed25519(VerifyingKey),
 }
 
-/// A `whsec_` secret's base64: padded as standard base64 is, or without any
-/// padding, as the reference libraries also read it; canonical either way.
+/// A `whsec_` secret's or `whpk_` key's base64: padded as standard base64
+/// is, or without any padding, as the reference libraries also read a
+/// secret; canonical either way.
 fn decode_secret(encoded: &[u8]) -> Option<Vec<u8>> {
     let engine = if encoded.ends_with(b"=") {
         &STANDARD
@@ -79,9 +80,7 @@ pub(crate) fn looks_like_unprefixed_base64(secret: &[u8]) -> bool {
 /// provider document says.
 pub(crate) fn key(secret: &[u8]) -> Result<Key, KeyError> {
     if let Some(encoded) = secret.strip_prefix(PUBLIC_KEY_PREFIX) {
-        let bytes: [u8; 32] = STANDARD
-            .decode(encoded)
-            .ok()
+        let bytes: [u8; 32] = decode_secret(encoded)
             .and_then(|bytes| bytes.try_into().ok())
             .ok_or(KeyError::WhpkFormat)?;
         let key = VerifyingKey::from_bytes(&bytes).map_err(|_| KeyError::WhpkFormat)?;
@@ -137,7 +136,7 @@ pub(crate) fn sign(
 /// for the provider side.
 pub(crate) fn signing_key(secret: &[u8]) -> Option<SigningKey> {
     let encoded = secret.strip_prefix(SIGNING_KEY_PREFIX)?;
-    let bytes: [u8; 64] = STANDARD.decode(encoded).ok()?.try_into().ok()?;
+    let bytes: [u8; 64] = decode_secret(encoded)?.try_into().ok()?;
     SigningKey::from_keypair_bytes(&bytes).ok()
 }
 
