@@ -422,18 +422,27 @@ fn resolve(
                 "a signing secret is shorter than 16 bytes: easier to guess than the provider intends"
             );
         }
-        if scheme == Scheme::StandardWebhooks
-            && crate::verify::standard_webhooks::looks_like_unprefixed_base64(value.expose())
-        {
-            tracing::warn!(
-                scheme = scheme.name(),
-                "a standard-webhooks secret without a prefix is used as its bytes, but it reads as \
-                 base64: if it came from a Standard Webhooks library or dashboard, write it with \
-                 its whsec_ prefix (or whpk_ for a public key)"
-            );
-        }
+        warn_if_unprefixed_base64(scheme, value.expose(), "configuration");
     }
     Ok(secret)
+}
+
+/// Warns (never showing the value) when a Standard Webhooks secret without
+/// a prefix reads as base64: the reference libraries would decode it,
+/// hookline uses its bytes. `origin` is a fixed label: `configuration`, or
+/// `secret store` for a value fetched after init.
+pub fn warn_if_unprefixed_base64(scheme: Scheme, value: &[u8], origin: &'static str) {
+    if scheme == Scheme::StandardWebhooks
+        && crate::verify::standard_webhooks::looks_like_unprefixed_base64(value)
+    {
+        tracing::warn!(
+            scheme = scheme.name(),
+            origin,
+            "a standard-webhooks secret without a prefix is used as its bytes, but it reads as \
+             base64: if it came from a Standard Webhooks library or dashboard, write it with \
+             its whsec_ prefix (or whpk_ for a public key)"
+        );
+    }
 }
 
 /// Refuses secrets that are empty or only whitespace.

@@ -9,8 +9,8 @@ use http::header::WWW_AUTHENTICATE;
 use http::{HeaderValue, Method, StatusCode};
 use time::OffsetDateTime;
 
-use crate::config::check_secret;
 use crate::config::{Config, QueueConfig};
+use crate::config::{check_secret, warn_if_unprefixed_base64};
 use crate::error::Failure;
 use crate::jwks::{Denied, HttpFetcher, JwksCache};
 use crate::message::{Envelope, OutboundMessage};
@@ -103,7 +103,14 @@ impl Stored {
         let values: Vec<Secret> = self
             .local
             .iter()
-            .chain(entries.iter().flat_map(|entry| entry.values.iter()))
+            .chain(
+                entries
+                    .iter()
+                    .flat_map(|entry| entry.values.iter())
+                    .inspect(|value| {
+                        warn_if_unprefixed_base64(scheme, value.expose(), "secret store");
+                    }),
+            )
             .filter(usable)
             .cloned()
             .collect();

@@ -616,6 +616,39 @@ async fn a_mismatch_the_store_could_not_confirm_is_503_never_401() {
     }
 }
 
+#[tokio::test]
+async fn an_unprefixed_base64_store_value_is_warned_about_without_its_value() {
+    // A Standard Webhooks secret pasted into the store without `whsec_`:
+    // used as its bytes, so the sender's signatures fail; the log says why.
+    const PASTED: &str = "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    let captured = hookline::logging::Captured::default();
+    let _guard = captured.install("warn", true);
+    let store = ScriptedStore {
+        cached: entry(PASTED, 1),
+        refetch: Mutex::new(Refetch::Unchanged),
+    };
+    let receiver = with_store(Scheme::StandardWebhooks, store);
+    let headers = hookline::sign::sign(
+        Scheme::StandardWebhooks,
+        format!("whsec_{PASTED}").as_bytes(),
+        BODY,
+        &hookline::sign::Delivery {
+            id: Some("msg_1"),
+            timestamp: now_secs(),
+        },
+    )
+    .unwrap()
+    .into_iter()
+    .map(|(n, v)| (n.to_owned(), v))
+    .collect();
+    let reply = send(&receiver, Shape::HttpV2, &request(headers, BODY, false)).await;
+    assert_eq!(reply.status, 401);
+    let logged = captured.text();
+    assert!(logged.contains("reads as base64"), "{logged}");
+    assert!(logged.contains(r#""origin":"secret store""#), "{logged}");
+    assert!(!logged.contains("MfKQ"), "{logged}");
+}
+
 /// A secret store that cannot be reached, counting how often it was asked.
 #[derive(Default)]
 struct DownStore {
