@@ -149,6 +149,8 @@ struct State {
     failures: u32,
     retry_at: Option<Instant>,
     last_kid_refetch: Option<Instant>,
+    /// When the fetch that brought `keys` ended.
+    loaded_at: Option<Instant>,
     discovered: Option<String>,
 }
 
@@ -261,7 +263,10 @@ impl JwksCache {
         }
     }
 
-    /// For a token whose `kid` is not in the key set: refetch, unless a
+    /// For a token whose `kid` is not in `used`, the key set it was checked
+    /// against: refetch, unless the keys in hand were fetched after the
+    /// token `arrived` (at a cold start, the first fetch, which the token
+    /// waited for; issuers publish a key before they sign with it), or a
     /// refetch for an unknown `kid` already ran within the interval and the
     /// last fetch succeeded. After a failed fetch the keys are not known to
     /// be current, so the token is not refused: refetches then follow the
@@ -274,11 +279,21 @@ impl JwksCache {
     pub async fn refetch_for_unknown_kid(
         &self,
         wait: Duration,
+        used: &Arc<KeySet>,
+        arrived: Instant,
     ) -> Result<Option<Arc<KeySet>>, Unavailable> {
         let mut attempts = self.inner.attempts.subscribe();
         {
             let mut state = lock(&self.inner.state);
             attempts.borrow_and_update();
+            if state.last_ok
+                && state.loaded_at.is_some_and(|at| at >= arrived)
+                && let Some(keys) = &state.keys
+            {
+                // A refetch now could find no key these did not have; a set
+                // newer than `used` is checked instead.
+                return Ok((!Arc::ptr_eq(keys, used)).then(|| Arc::clone(keys)));
+            }
             let now = Instant::now();
             let limited = state
                 .last_kid_refetch
@@ -327,20 +342,23 @@ impl JwksCache {
         wait: Duration,
     ) -> Result<Accepted, Denied> {
         oauth2::precheck(headers).map_err(Denied::Rejected)?;
+        let arrived = Instant::now();
         let keys = self.keys(wait).await.map_err(|_| Denied::Unavailable)?;
         match oauth2::verify(headers, &keys, policy, now) {
             Ok(accepted) => Ok(accepted),
             Err(TokenRejection::Rejected(rejection)) => Err(Denied::Rejected(rejection)),
-            Err(TokenRejection::UnknownKey) => match self.refetch_for_unknown_kid(wait).await {
-                Ok(Some(keys)) => oauth2::verify(headers, &keys, policy, now).map_err(|e| {
-                    Denied::Rejected(match e {
-                        TokenRejection::Rejected(rejection) => rejection,
-                        TokenRejection::UnknownKey => Rejection::InvalidToken,
-                    })
-                }),
-                Ok(None) => Err(Denied::Rejected(Rejection::InvalidToken)),
-                Err(Unavailable) => Err(Denied::Unavailable),
-            },
+            Err(TokenRejection::UnknownKey) => {
+                match self.refetch_for_unknown_kid(wait, &keys, arrived).await {
+                    Ok(Some(keys)) => oauth2::verify(headers, &keys, policy, now).map_err(|e| {
+                        Denied::Rejected(match e {
+                            TokenRejection::Rejected(rejection) => rejection,
+                            TokenRejection::UnknownKey => Rejection::InvalidToken,
+                        })
+                    }),
+                    Ok(None) => Err(Denied::Rejected(Rejection::InvalidToken)),
+                    Err(Unavailable) => Err(Denied::Unavailable),
+                }
+            }
         }
     }
 }
@@ -375,6 +393,7 @@ impl Inner {
                     "jwks loaded"
                 );
                 state.keys = Some(Arc::new(keys));
+                state.loaded_at = Some(now);
                 state.fresh_until = Some(now + ttl);
                 state.discovered = discovered;
                 state.last_ok = true;

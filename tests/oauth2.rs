@@ -814,6 +814,69 @@ async fn a_failed_refresh_then_recovery_decides_each_token_in_turn() {
     assert_eq!(issuer.calls(), calls);
 }
 
+/// At a cold start a forged `kid` waits for the first keys and is refused
+/// on them: they were fetched after it arrived, so a refetch could find
+/// nothing more. The next forged `kid` spends the interval's refetch.
+#[tokio::test]
+async fn a_forged_kid_at_a_cold_start_costs_only_the_first_fetch() {
+    use scripted::{Issuer, Mode, refused, verify};
+    let wait = Duration::from_millis(1000);
+    let minted = mint(scripted::ISSUER, now_secs());
+    let valid = minted.tokens[0].1.clone();
+    for started in [false, true] {
+        let issuer = Issuer::new(Mode::Serve(minted.jwks.clone()));
+        let cache = issuer.cache(Tuning::default());
+        if started {
+            // As `main` does: the first fetch is under way when the token comes.
+            cache.start();
+        }
+        refused(&cache, &with_kid(&valid, "forged-0"), wait).await;
+        assert_eq!(issuer.calls(), 1, "started: {started}");
+        refused(&cache, &with_kid(&valid, "forged-1"), wait).await;
+        refused(&cache, &with_kid(&valid, "forged-2"), wait).await;
+        assert_eq!(issuer.calls(), 2, "started: {started}");
+        verify(&cache, &valid, wait).await.unwrap();
+        assert_eq!(issuer.calls(), 2, "started: {started}");
+    }
+}
+
+/// A token checked against stale keys whose refresh ended since it arrived
+/// is checked against the refreshed keys, with no fetch of its own.
+#[tokio::test]
+async fn keys_refreshed_since_a_token_arrived_are_used_without_a_refetch() {
+    use scripted::{Mode, loaded};
+    let wait = Duration::from_millis(1000);
+    let tuning = Tuning {
+        min_ttl: Duration::from_millis(200),
+        ..Tuning::default()
+    };
+    let (minted, issuer, cache) = loaded(tuning, wait).await;
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    issuer.set(Mode::Serve(minted.jwks_rotated.clone()));
+    let arrived = Instant::now();
+    // Stale keys at once; their refresh starts and ends before the token's
+    // unknown `kid` asks for a refetch.
+    let used = cache.keys(wait).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert_eq!(issuer.calls(), 2);
+    let newer = cache
+        .refetch_for_unknown_kid(wait, &used, arrived)
+        .await
+        .unwrap()
+        .expect("the refreshed keys");
+    assert!(!Arc::ptr_eq(&newer, &used));
+    assert_eq!(issuer.calls(), 2);
+    // Asked again with those keys: refused, still without a fetch.
+    assert!(
+        cache
+            .refetch_for_unknown_kid(wait, &newer, arrived)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(issuer.calls(), 2);
+}
+
 /// A request waiting for the first keys while a retry hangs sleeps until
 /// the retry ends, not spinning: this thread's CPU time, not the wait, is
 /// measured.
