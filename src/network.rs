@@ -6,7 +6,7 @@
 
 use std::net::IpAddr;
 
-use ipnet::IpNet;
+use ipnet::{IpNet, Ipv4Net};
 
 /// The networks a source accepts; empty means any sender.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -15,7 +15,9 @@ pub struct AllowList(Vec<IpNet>);
 impl AllowList {
     /// Parses CIDRs (`203.0.113.0/24`, `2001:db8::/32`) or single addresses.
     /// A CIDR with host bits set is refused: `203.0.113.7/24` is more likely
-    /// a typo than a wish for the whole network.
+    /// a typo than a wish for the whole network. An IPv4-mapped entry
+    /// (`::ffff:203.0.113.7`, `::ffff:203.0.113.0/120`) is kept as the IPv4
+    /// network it names, since senders are compared as IPv4.
     pub fn parse<'a>(entries: impl IntoIterator<Item = &'a str>) -> Result<Self, (usize, String)> {
         let mut networks = Vec::new();
         for (index, entry) in entries.into_iter().enumerate() {
@@ -43,7 +45,7 @@ impl AllowList {
                 })?;
                 IpNet::from(address)
             };
-            networks.push(network);
+            networks.push(as_ipv4(network));
         }
         Ok(Self(networks))
     }
@@ -63,6 +65,18 @@ impl AllowList {
             return false;
         };
         self.0.iter().any(|network| network.contains(&sender))
+    }
+}
+
+/// An IPv6 network inside `::ffff:0:0/96` as the IPv4 network it maps.
+fn as_ipv4(network: IpNet) -> IpNet {
+    match network {
+        IpNet::V6(v6) if v6.prefix_len() >= 96 => v6
+            .addr()
+            .to_ipv4_mapped()
+            .and_then(|v4| Ipv4Net::new(v4, v6.prefix_len() - 96).ok())
+            .map_or(network, IpNet::V4),
+        other => other,
     }
 }
 
@@ -87,6 +101,29 @@ mod tests {
         assert!(!allow.allows(ip("2001:db9::1")));
         assert!(!allow.allows(None));
         assert!(AllowList::default().allows(None));
+    }
+
+    #[test]
+    fn ipv4_mapped_entries_name_ipv4_networks() {
+        let ip = |s: &str| Some(s.parse::<IpAddr>().unwrap());
+        for entries in [
+            &["::ffff:203.0.113.7"][..],
+            &["::ffff:203.0.113.7/128"],
+            &["::FFFF:cb00:7107"],
+        ] {
+            let allow = list(entries);
+            assert!(allow.allows(ip("203.0.113.7")), "{entries:?}");
+            assert!(allow.allows(ip("::ffff:203.0.113.7")), "{entries:?}");
+            assert!(!allow.allows(ip("203.0.113.8")), "{entries:?}");
+        }
+        let allow = list(&["::ffff:203.0.113.0/120"]);
+        assert!(allow.allows(ip("203.0.113.200")));
+        assert!(!allow.allows(ip("203.0.114.1")));
+        assert_eq!(list(&["::ffff:0:0/96"]), list(&["0.0.0.0/0"]));
+        // Host bits are judged as written.
+        assert!(AllowList::parse(["::ffff:203.0.113.7/120"]).is_err());
+        // Wider than the mapped range: IPv6 senders only, as written.
+        assert!(!list(&["::/64"]).allows(ip("203.0.113.7")));
     }
 
     #[test]
