@@ -175,6 +175,8 @@ enum RefreshError {
     JwksUrl,
     #[error("jwks: {0}")]
     Jwks(oauth2::JwksError),
+    #[error("the fetch ended without an answer")]
+    Aborted,
 }
 
 #[derive(Deserialize)]
@@ -369,11 +371,14 @@ impl Inner {
     fn spawn_fetch(self: &Arc<Self>, state: &mut State) {
         state.fetching = true;
         let inner = Arc::clone(self);
-        tokio::spawn(async move {
-            let discovered = lock(&inner.state).discovered.clone();
-            let result = inner.fetch_once(discovered).await;
-            inner.finish(result);
-        });
+        let finisher = Arc::clone(self);
+        crate::task::spawn_finished(
+            async move {
+                let discovered = lock(&inner.state).discovered.clone();
+                inner.fetch_once(discovered).await
+            },
+            move |result| finisher.finish(result.unwrap_or(Err(RefreshError::Aborted))),
+        );
     }
 
     fn finish(&self, result: Result<(KeySet, Option<Duration>, Option<String>), RefreshError>) {

@@ -25,6 +25,7 @@ pub mod secret;
 pub mod secret_store;
 pub mod sign;
 pub mod sqs;
+pub mod task;
 pub mod verify;
 
 pub use config::Config;

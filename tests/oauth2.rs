@@ -160,14 +160,24 @@ impl Issuer {
     }
 
     fn start() -> Self {
-        let mut issuer = Self::down(Self::free_port());
-        issuer.listen();
-        issuer
+        // The port is free when picked; a test running beside this one may
+        // take it before it is bound again, so pick another then.
+        for _ in 0..20 {
+            let mut issuer = Self::down(Self::free_port());
+            if issuer.try_listen().is_ok() {
+                return issuer;
+            }
+        }
+        panic!("no free port for the issuer");
     }
 
     fn listen(&mut self) {
+        self.try_listen().expect("issuer port is free");
+    }
+
+    fn try_listen(&mut self) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         let addr = self.url.trim_start_matches("http://").to_string();
-        let server = Arc::new(Server::http(addr).expect("issuer port is free"));
+        let server = Arc::new(Server::http(addr)?);
         let (jwks, cache_control, claimed) = (
             self.jwks.clone(),
             self.cache_control.clone(),
@@ -203,6 +213,7 @@ impl Issuer {
             }
         }));
         self.server = Some(server);
+        Ok(())
     }
 
     fn serve(&self, jwks: &str) {
@@ -671,6 +682,8 @@ mod scripted {
         Serve(String),
         Fail,
         Hang(Duration),
+        /// A bug in the fetch: the task panics.
+        Panic,
     }
 
     pub struct Issuer {
@@ -719,6 +732,7 @@ mod scripted {
                         tokio::time::sleep(time).await;
                         Err(FetchError::Timeout)
                     }
+                    Mode::Panic => panic!("a bug in the fetch"),
                 }
             })
         }
@@ -874,6 +888,28 @@ async fn keys_refreshed_since_a_token_arrived_are_used_without_a_refetch() {
             .unwrap()
             .is_none()
     );
+    assert_eq!(issuer.calls(), 2);
+}
+
+/// A fetch that panics counts as a failed one: the cache answers 503 while
+/// it backs off, then fetches again, instead of waiting for that fetch's
+/// end for the rest of the instance's life.
+#[tokio::test]
+async fn a_panicking_fetch_is_a_failed_one() {
+    use scripted::{Issuer, Mode, verify};
+    let wait = Duration::from_millis(200);
+    let minted = mint(scripted::ISSUER, now_secs());
+    let valid = minted.tokens[0].1.clone();
+    let issuer = Issuer::new(Mode::Panic);
+    let cache = issuer.cache(Tuning {
+        retry_min: Duration::from_millis(300),
+        ..Tuning::default()
+    });
+    assert_eq!(verify(&cache, &valid, wait).await, Err(Denied::Unavailable));
+    assert_eq!(issuer.calls(), 1);
+    issuer.set(Mode::Serve(minted.jwks.clone()));
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    verify(&cache, &valid, wait).await.unwrap();
     assert_eq!(issuer.calls(), 2);
 }
 

@@ -373,44 +373,59 @@ impl<S: SecretSource> SecretCache<S> {
         state.in_flight = true;
         state.last_attempt = Some(Instant::now());
         let this = self.clone();
-        tokio::spawn(async move {
-            let reference = &this.slots[slot].reference;
-            tracing::debug!(reference = %reference, "fetching secret");
-            let timeout = this.settings.fetch_timeout;
-            let mut retried = false;
-            let result = loop {
-                let started = Instant::now();
-                let ended_before = this.invocations_ended.load(Ordering::Relaxed);
-                let result = tokio::time::timeout(timeout, this.source.fetch(reference))
-                    .await
-                    .unwrap_or_else(|_| {
-                        Err(FetchError::new(
-                            FetchErrorKind::Timeout,
-                            "the fetch did not finish in time",
-                        ))
-                    });
-                // A failure that spans the end of an invocation, or comes far
-                // past the fetch's bound, may be a freeze (Lambda pauses the
-                // process between invocations), not the store failing to
-                // answer: whichever timer reports it (the source's own, the
-                // SDK's operation timeout, has passed too and is polled
-                // first), ask once more rather than record a failure.
-                let spanned_a_gap = this.invocations_ended.load(Ordering::Relaxed) != ended_before
-                    || started.elapsed() > timeout + timeout / 2;
-                // The store's own answers (no such secret, access denied, a
-                // value that is no secret) are not a freeze's doing.
-                let may_be_a_freeze = result
-                    .as_ref()
-                    .is_err_and(|error| !error.kind().is_permanent());
-                if may_be_a_freeze && !retried && spanned_a_gap {
-                    tracing::debug!(reference = %reference, "fetch spanned a freeze; retrying");
-                    retried = true;
-                    continue;
+        let finisher = self.clone();
+        let finish = move |result: Option<Result<Vec<Secret>, FetchError>>| {
+            finisher.finish(
+                slot,
+                result.unwrap_or_else(|| {
+                    Err(FetchError::new(
+                        FetchErrorKind::Other,
+                        "the fetch ended without an answer",
+                    ))
+                }),
+            );
+        };
+        crate::task::spawn_finished(
+            async move {
+                let reference = &this.slots[slot].reference;
+                tracing::debug!(reference = %reference, "fetching secret");
+                let timeout = this.settings.fetch_timeout;
+                let mut retried = false;
+                loop {
+                    let started = Instant::now();
+                    let ended_before = this.invocations_ended.load(Ordering::Relaxed);
+                    let result = tokio::time::timeout(timeout, this.source.fetch(reference))
+                        .await
+                        .unwrap_or_else(|_| {
+                            Err(FetchError::new(
+                                FetchErrorKind::Timeout,
+                                "the fetch did not finish in time",
+                            ))
+                        });
+                    // A failure that spans the end of an invocation, or comes far
+                    // past the fetch's bound, may be a freeze (Lambda pauses the
+                    // process between invocations), not the store failing to
+                    // answer: whichever timer reports it (the source's own, the
+                    // SDK's operation timeout, has passed too and is polled
+                    // first), ask once more rather than record a failure.
+                    let spanned_a_gap = this.invocations_ended.load(Ordering::Relaxed)
+                        != ended_before
+                        || started.elapsed() > timeout + timeout / 2;
+                    // The store's own answers (no such secret, access denied, a
+                    // value that is no secret) are not a freeze's doing.
+                    let may_be_a_freeze = result
+                        .as_ref()
+                        .is_err_and(|error| !error.kind().is_permanent());
+                    if may_be_a_freeze && !retried && spanned_a_gap {
+                        tracing::debug!(reference = %reference, "fetch spanned a freeze; retrying");
+                        retried = true;
+                        continue;
+                    }
+                    break result;
                 }
-                break result;
-            };
-            this.finish(slot, result);
-        });
+            },
+            finish,
+        );
     }
 
     fn finish(self: &Arc<Self>, slot: usize, result: Result<Vec<Secret>, FetchError>) {
@@ -513,6 +528,8 @@ mod tests {
         calls: AtomicUsize,
         answer: Mutex<Result<Vec<&'static str>, FetchErrorKind>>,
         delay: Mutex<Duration>,
+        /// The next fetch panics (a bug in it).
+        panics: std::sync::atomic::AtomicBool,
     }
 
     impl Fake {
@@ -521,6 +538,7 @@ mod tests {
                 calls: AtomicUsize::new(0),
                 answer: Mutex::new(answer),
                 delay: Mutex::new(Duration::ZERO),
+                panics: Default::default(),
             }
         }
     }
@@ -530,6 +548,10 @@ mod tests {
             self.calls.fetch_add(1, Ordering::SeqCst);
             let delay = *self.delay.lock().unwrap();
             tokio::time::sleep(delay).await;
+            assert!(
+                !self.panics.swap(false, Ordering::SeqCst),
+                "a bug in the fetch"
+            );
             match &*self.answer.lock().unwrap() {
                 Ok(values) => Ok(values.iter().map(|v| Secret::new(*v)).collect()),
                 Err(kind) => Err(FetchError::new(*kind, "fake failure")),
@@ -612,6 +634,17 @@ mod tests {
         assert_eq!(values(&entry), [b"back"]);
         tokio::time::sleep(Duration::from_secs(60)).await;
         assert_eq!(calls(&cache), n);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_panicking_fetch_is_a_failed_one_and_retried() {
+        let cache = cache(Ok(vec!["v"]));
+        cache.source().panics.store(true, Ordering::SeqCst);
+        // The panic is a failure; its retry 100 ms later answers.
+        let started = Instant::now();
+        assert_eq!(values(&cache.get(0, WAIT).await.unwrap()), [b"v"]);
+        assert_eq!(started.elapsed(), Duration::from_millis(100));
+        assert_eq!(calls(&cache), 2);
     }
 
     #[tokio::test(start_paused = true)]
