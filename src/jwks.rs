@@ -149,8 +149,11 @@ struct State {
     failures: u32,
     retry_at: Option<Instant>,
     last_kid_refetch: Option<Instant>,
-    /// When the fetch that brought `keys` ended.
-    loaded_at: Option<Instant>,
+    /// When the fetch under way, or the last one, began.
+    fetch_started: Option<Instant>,
+    /// When the fetch that brought `keys` began: the issuer's document is
+    /// at least that recent.
+    loaded_from: Option<Instant>,
     discovered: Option<String>,
 }
 
@@ -266,16 +269,20 @@ impl JwksCache {
     }
 
     /// For a token whose `kid` is not in `used`, the key set it was checked
-    /// against: refetch, unless the keys in hand were fetched after the
-    /// token `arrived` (at a cold start, the first fetch, which the token
-    /// waited for; issuers publish a key before they sign with it), or a
-    /// refetch for an unknown `kid` already ran within the interval and the
-    /// last fetch succeeded. After a failed fetch the keys are not known to
-    /// be current, so the token is not refused: refetches then follow the
-    /// failure back-off instead of the interval.
+    /// against: refetch, unless the keys in hand come from a fetch begun
+    /// after the token `arrived` (a set newer than `used` is returned to be
+    /// checked), or a refetch for an unknown `kid` already ran within the
+    /// interval and the last fetch succeeded. A refresh under way that began
+    /// before the token arrived is waited for, but does not count as the
+    /// interval's refetch: its document may predate the key, so the caller
+    /// asks again if the `kid` is still unknown. After a failed fetch the
+    /// keys are not known to be current, so the token is not refused:
+    /// refetches then follow the failure back-off instead of the interval.
     ///
-    /// `Ok(Some(keys))`: refetched; `Ok(None)`: rate-limited, nothing
-    /// fetched (the token is refused); `Err(Unavailable)`: the refetch
+    /// `Ok(Some(keys))`: keys to check the token against (refetched, newer
+    /// than `used`, or the refresh waited for); `Ok(None)`: the keys are
+    /// current or the refetch is rate-limited, nothing fetched (the token is
+    /// refused); `Err(Unavailable)`: the fetch
     /// failed, is not yet due after a failure, or did not finish within
     /// `wait` (the request cannot be decided).
     pub async fn refetch_for_unknown_kid(
@@ -289,7 +296,7 @@ impl JwksCache {
             let mut state = lock(&self.inner.state);
             attempts.borrow_and_update();
             if state.last_ok
-                && state.loaded_at.is_some_and(|at| at >= arrived)
+                && state.loaded_from.is_some_and(|from| from >= arrived)
                 && let Some(keys) = &state.keys
             {
                 // A refetch now could find no key these did not have; a set
@@ -300,13 +307,16 @@ impl JwksCache {
             let limited = state
                 .last_kid_refetch
                 .is_some_and(|at| now < at + self.inner.tuning.unknown_kid_interval);
-            if state.fetching {
+            let spends_the_interval = if state.fetching {
                 // A refresh under way is not waited for by a token the
                 // interval's refetch already failed to find: a slow issuer
                 // must not hold forged tokens. An unknown-`kid` refetch is.
                 if limited && state.last_ok && !state.kid_refetch {
                     return Ok(None);
                 }
+                // A refresh begun before the token arrived is waited for as
+                // it is; the interval's refetch is not spent on it.
+                state.kid_refetch || state.fetch_started.is_none_or(|at| at >= arrived)
             } else {
                 if limited && state.last_ok {
                     return Ok(None);
@@ -315,12 +325,25 @@ impl JwksCache {
                     return Err(Unavailable);
                 }
                 self.inner.spawn_fetch(&mut state);
-            }
-            state.kid_refetch = true;
-            if !limited {
-                state.last_kid_refetch = Some(now);
+                true
+            };
+            if spends_the_interval {
+                state.kid_refetch = true;
+                if !limited {
+                    state.last_kid_refetch = Some(now);
+                }
             }
         }
+        self.wait_for_fetch(attempts, wait).await
+    }
+
+    /// The keys of the fetch under way when `attempts` was last marked seen,
+    /// once it ends; `Unavailable` if it fails or outlasts `wait`.
+    async fn wait_for_fetch(
+        &self,
+        mut attempts: watch::Receiver<u64>,
+        wait: Duration,
+    ) -> Result<Option<Arc<KeySet>>, Unavailable> {
         match tokio::time::timeout(wait, attempts.changed()).await {
             Ok(Ok(())) => {
                 let state = lock(&self.inner.state);
@@ -350,16 +373,26 @@ impl JwksCache {
             Ok(accepted) => Ok(accepted),
             Err(TokenRejection::Rejected(rejection)) => Err(Denied::Rejected(rejection)),
             Err(TokenRejection::UnknownKey) => {
-                match self.refetch_for_unknown_kid(wait, &keys, arrived).await {
-                    Ok(Some(keys)) => oauth2::verify(headers, &keys, policy, now).map_err(|e| {
-                        Denied::Rejected(match e {
-                            TokenRejection::Rejected(rejection) => rejection,
-                            TokenRejection::UnknownKey => Rejection::InvalidToken,
-                        })
-                    }),
-                    Ok(None) => Err(Denied::Rejected(Rejection::InvalidToken)),
-                    Err(Unavailable) => Err(Denied::Unavailable),
+                // At most twice: the first look may only wait for a refresh
+                // begun before the token arrived; the second is then the
+                // refetch (or finds the keys current and refuses).
+                let deadline = Instant::now() + wait;
+                let mut used = keys;
+                for _ in 0..2 {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    match self.refetch_for_unknown_kid(left, &used, arrived).await {
+                        Ok(Some(keys)) => match oauth2::verify(headers, &keys, policy, now) {
+                            Ok(accepted) => return Ok(accepted),
+                            Err(TokenRejection::Rejected(rejection)) => {
+                                return Err(Denied::Rejected(rejection));
+                            }
+                            Err(TokenRejection::UnknownKey) => used = keys,
+                        },
+                        Ok(None) => return Err(Denied::Rejected(Rejection::InvalidToken)),
+                        Err(Unavailable) => return Err(Denied::Unavailable),
+                    }
                 }
+                Err(Denied::Rejected(Rejection::InvalidToken))
             }
         }
     }
@@ -370,6 +403,7 @@ impl Inner {
     /// published on `attempts`.
     fn spawn_fetch(self: &Arc<Self>, state: &mut State) {
         state.fetching = true;
+        state.fetch_started = Some(Instant::now());
         let inner = Arc::clone(self);
         let finisher = Arc::clone(self);
         crate::task::spawn_finished(
@@ -398,7 +432,7 @@ impl Inner {
                     "jwks loaded"
                 );
                 state.keys = Some(Arc::new(keys));
-                state.loaded_at = Some(now);
+                state.loaded_from = state.fetch_started;
                 state.fresh_until = Some(now + ttl);
                 state.discovered = discovered;
                 state.last_ok = true;
