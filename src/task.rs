@@ -11,17 +11,25 @@ where
     F: FnOnce(Option<T>) + Send + 'static,
 {
     /// Calls `finish(None)` when dropped still armed (unwinding, or the
-    /// runtime dropping the task).
+    /// runtime dropping the task, even before its first poll).
     struct Armed<F: FnOnce(Option<T>), T>(Option<F>, std::marker::PhantomData<fn(T)>);
     impl<F: FnOnce(Option<T>), T> Drop for Armed<F, T> {
         fn drop(&mut self) {
             if let Some(finish) = self.0.take() {
-                finish(None);
+                if std::thread::panicking() {
+                    // A panic escaping a drop during unwinding aborts the
+                    // process: a bug in `finish` must cost one fetch only.
+                    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        finish(None);
+                    }));
+                } else {
+                    finish(None);
+                }
             }
         }
     }
+    let mut armed = Armed(Some(finish), std::marker::PhantomData);
     tokio::spawn(async move {
-        let mut armed = Armed(Some(finish), std::marker::PhantomData);
         let output = task.await;
         if let Some(finish) = armed.0.take() {
             finish(Some(output));
@@ -53,5 +61,30 @@ mod tests {
             rx.await.unwrap();
         }
         assert_eq!(*heard.lock().unwrap(), [Some(7), None]);
+    }
+
+    #[test]
+    fn a_task_dropped_before_it_ran_is_heard() {
+        let heard = Arc::new(Mutex::new(Vec::new()));
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let sink = heard.clone();
+        runtime.block_on(async move {
+            spawn_finished(async { 7 }, move |output| sink.lock().unwrap().push(output));
+        });
+        drop(runtime);
+        assert_eq!(*heard.lock().unwrap(), [None]);
+    }
+
+    #[tokio::test]
+    async fn a_finish_that_panics_while_the_task_unwinds_does_not_abort() {
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        spawn_finished(async { panic!("a bug in a fetch") }, move |_: Option<()>| {
+            let _sender = tx;
+            panic!("a bug in finish");
+        });
+        // The sender is dropped either way; the process is still here.
+        assert!(rx.await.is_err());
     }
 }
