@@ -269,14 +269,14 @@ impl JwksCache {
     }
 
     /// For a token whose `kid` is not in `used`, the key set it was checked
-    /// against: refetch, unless the keys in hand come from a fetch begun
-    /// after the token `arrived` (a set newer than `used` is returned to be
-    /// checked), or a refetch for an unknown `kid` already ran within the
-    /// interval and the last fetch succeeded. A refresh under way that began
-    /// before the token arrived is waited for, but does not count as the
-    /// interval's refetch: its document may predate the key, so the caller
-    /// asks again if the `kid` is still unknown. After a failed fetch the
-    /// keys are not known to be current, so the token is not refused:
+    /// against: a newer set in hand is returned to be checked first; else
+    /// refetch, unless the keys in hand come from a fetch begun after the
+    /// token `arrived`, or a refetch for an unknown `kid` already ran within
+    /// the interval and the last fetch succeeded. A refresh under way that
+    /// began before the token arrived is waited for, but does not count as
+    /// the interval's refetch: its document may predate the key, so the
+    /// caller asks again if the `kid` is still unknown. After a failed fetch
+    /// the keys are not known to be current, so the token is not refused:
     /// refetches then follow the failure back-off instead of the interval.
     ///
     /// `Ok(Some(keys))`: keys to check the token against (refetched, newer
@@ -295,28 +295,37 @@ impl JwksCache {
         {
             let mut state = lock(&self.inner.state);
             attempts.borrow_and_update();
-            if state.last_ok
-                && state.loaded_from.is_some_and(|from| from >= arrived)
-                && let Some(keys) = &state.keys
+            if let Some(keys) = &state.keys
+                && !Arc::ptr_eq(keys, used)
             {
-                // A refetch now could find no key these did not have; a set
-                // newer than `used` is checked instead.
-                return Ok((!Arc::ptr_eq(keys, used)).then(|| Arc::clone(keys)));
+                // A set newer than the one checked: check it first, at no cost.
+                return Ok(Some(Arc::clone(keys)));
+            }
+            if state.last_ok && state.loaded_from.is_some_and(|from| from >= arrived) {
+                // Fetched after the token arrived: a refetch could find no
+                // key these do not have.
+                return Ok(None);
             }
             let now = Instant::now();
             let limited = state
                 .last_kid_refetch
                 .is_some_and(|at| now < at + self.inner.tuning.unknown_kid_interval);
-            let spends_the_interval = if state.fetching {
-                // A refresh under way is not waited for by a token the
-                // interval's refetch already failed to find: a slow issuer
-                // must not hold forged tokens. An unknown-`kid` refetch is.
-                if limited && state.last_ok && !state.kid_refetch {
+            if state.fetching {
+                let began_before = state.fetch_started.is_some_and(|at| at < arrived);
+                // A refresh begun before the token arrived is not waited for
+                // by a token the interval's refetch already failed to find:
+                // a slow issuer must not hold forged tokens. An unknown-`kid`
+                // refetch is, and so is a fetch begun since the token came
+                // (its answer holds any key the token can be signed with).
+                if limited && state.last_ok && !state.kid_refetch && began_before {
                     return Ok(None);
                 }
                 // A refresh begun before the token arrived is waited for as
-                // it is; the interval's refetch is not spent on it.
-                state.kid_refetch || state.fetch_started.is_none_or(|at| at >= arrived)
+                // it is, without spending the interval's refetch.
+                if !limited && (state.kid_refetch || !began_before) {
+                    state.kid_refetch = true;
+                    state.last_kid_refetch = Some(now);
+                }
             } else {
                 if limited && state.last_ok {
                     return Ok(None);
@@ -325,9 +334,6 @@ impl JwksCache {
                     return Err(Unavailable);
                 }
                 self.inner.spawn_fetch(&mut state);
-                true
-            };
-            if spends_the_interval {
                 state.kid_refetch = true;
                 if !limited {
                     state.last_kid_refetch = Some(now);
@@ -373,12 +379,12 @@ impl JwksCache {
             Ok(accepted) => Ok(accepted),
             Err(TokenRejection::Rejected(rejection)) => Err(Denied::Rejected(rejection)),
             Err(TokenRejection::UnknownKey) => {
-                // At most twice: the first look may only wait for a refresh
-                // begun before the token arrived; the second is then the
-                // refetch (or finds the keys current and refuses).
+                // A few looks within one wait: a newer set already in hand,
+                // then a refresh begun before the token arrived, may each
+                // come first; only the refetch costs a fetch.
                 let deadline = Instant::now() + wait;
                 let mut used = keys;
-                for _ in 0..2 {
+                for _ in 0..4 {
                     let left = deadline.saturating_duration_since(Instant::now());
                     match self.refetch_for_unknown_kid(left, &used, arrived).await {
                         Ok(Some(keys)) => match oauth2::verify(headers, &keys, policy, now) {

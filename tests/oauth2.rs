@@ -904,6 +904,97 @@ async fn a_key_published_during_a_fetch_is_found_by_a_refetch() {
     assert_eq!(issuer.calls(), 3);
 }
 
+/// The interval's refetch is spent; the issuer publishes a key and the
+/// keys go stale. The first token signed with it starts the refresh
+/// itself: that refresh began after the token arrived, so the token waits
+/// for it and is accepted, while a forged `kid` arriving meanwhile is
+/// refused at once.
+#[tokio::test]
+async fn a_new_key_is_found_by_the_refresh_its_own_token_started() {
+    use scripted::{Mode, loaded, refused, verify};
+    let wait = Duration::from_millis(1000);
+    let tuning = Tuning {
+        min_ttl: Duration::from_millis(200),
+        ..Tuning::default()
+    };
+    let (minted, issuer, cache) = loaded(tuning, wait).await;
+    let valid = minted.tokens[0].1.clone();
+    refused(&cache, &with_kid(&valid, "forged-0"), wait).await;
+    assert_eq!(issuer.calls(), 2);
+    issuer.set(Mode::Slow(
+        minted.jwks_rotated.clone(),
+        Duration::from_millis(100),
+    ));
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    let genuine = tokio::spawn({
+        let (cache, token) = (cache.clone(), minted.rotated.clone());
+        async move { verify(&cache, &token, wait).await }
+    });
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let started = Instant::now();
+    refused(&cache, &with_kid(&valid, "forged-1"), wait).await;
+    assert!(started.elapsed() < Duration::from_millis(50));
+    genuine.await.unwrap().unwrap();
+    assert_eq!(issuer.calls(), 3, "the refresh only");
+}
+
+/// Keys newer than the set a token was checked against are checked before
+/// anything else, even with the interval's refetch spent, at no cost.
+#[tokio::test]
+async fn newer_keys_in_hand_are_checked_whatever_the_limit() {
+    use scripted::{Mode, loaded, refused};
+    let wait = Duration::from_millis(1000);
+    let tuning = Tuning {
+        min_ttl: Duration::from_millis(200),
+        ..Tuning::default()
+    };
+    let (minted, issuer, cache) = loaded(tuning, wait).await;
+    let valid = minted.tokens[0].1.clone();
+    refused(&cache, &with_kid(&valid, "forged"), wait).await;
+    issuer.set(Mode::Slow(
+        minted.jwks_rotated.clone(),
+        Duration::from_millis(100),
+    ));
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    // The stale set starts its refresh; a token arrives, is checked against
+    // the stale set, and the refresh (begun before it) ends.
+    cache.keys(wait).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    let arrived = Instant::now();
+    let used = cache.keys(wait).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let calls = issuer.calls();
+    let newer = cache
+        .refetch_for_unknown_kid(wait, &used, arrived)
+        .await
+        .unwrap()
+        .expect("the refreshed set");
+    assert!(!Arc::ptr_eq(&newer, &used));
+    assert_eq!(issuer.calls(), calls);
+}
+
+/// Starting a fetch on a runtime already gone neither hangs nor deadlocks
+/// (the task is dropped inside `spawn`, while the cache's lock is held).
+#[test]
+fn a_fetch_started_on_a_runtime_already_gone_does_not_deadlock() {
+    use scripted::{Issuer, Mode};
+    let issuer = Issuer::new(Mode::Fail);
+    let cache = issuer.cache(Tuning::default());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let handle = runtime.handle().clone();
+    drop(runtime);
+    let (done, returned) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _inside = handle.enter();
+        cache.start();
+        let _ = done.send(());
+    });
+    assert!(returned.recv_timeout(Duration::from_secs(5)).is_ok());
+}
+
 /// A token checked against stale keys whose refresh ended since it arrived
 /// is checked against the refreshed keys, with no fetch of its own.
 #[tokio::test]
