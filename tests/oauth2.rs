@@ -548,6 +548,14 @@ async fn a_flood_of_unknown_kids_on_a_fresh_cache_costs_one_refetch_per_interval
     assert!((2..=4).contains(&hits), "{hits} fetches for {sent} tokens");
 }
 
+/// Keys served with `max-age=0` (the scripted issuer's) go stale after 200 ms.
+fn stale_after_200ms() -> Tuning {
+    Tuning {
+        min_ttl: Duration::from_millis(200),
+        ..Tuning::default()
+    }
+}
+
 /// Retries after a failure within 50 to 200 ms.
 fn fast_retry() -> Tuning {
     Tuning {
@@ -780,11 +788,7 @@ mod scripted {
 async fn a_hung_refresh_does_not_hold_forged_kids() {
     use scripted::{Mode, loaded, refused, verify};
     let wait = Duration::from_millis(1000);
-    let tuning = Tuning {
-        min_ttl: Duration::from_millis(200),
-        ..Tuning::default()
-    };
-    let (minted, issuer, cache) = loaded(tuning, wait).await;
+    let (minted, issuer, cache) = loaded(stale_after_200ms(), wait).await;
     let valid = minted.tokens[0].1.clone();
     refused(&cache, &with_kid(&valid, "spent"), wait).await;
     assert_eq!(issuer.calls(), 2);
@@ -885,11 +889,7 @@ async fn a_key_published_during_a_fetch_is_found_by_a_refetch() {
     verify(&cache, &minted.rotated, wait).await.unwrap();
     assert_eq!(issuer.calls(), 2);
 
-    let tuning = Tuning {
-        min_ttl: Duration::from_millis(200),
-        ..Tuning::default()
-    };
-    let (minted, issuer, cache) = loaded(tuning, wait).await;
+    let (minted, issuer, cache) = loaded(stale_after_200ms(), wait).await;
     let valid = minted.tokens[0].1.clone();
     tokio::time::sleep(Duration::from_millis(250)).await;
     issuer.set(Mode::Slow(minted.jwks.clone(), slow));
@@ -913,11 +913,7 @@ async fn a_key_published_during_a_fetch_is_found_by_a_refetch() {
 async fn a_new_key_is_found_by_the_refresh_its_own_token_started() {
     use scripted::{Mode, loaded, refused, verify};
     let wait = Duration::from_millis(1000);
-    let tuning = Tuning {
-        min_ttl: Duration::from_millis(200),
-        ..Tuning::default()
-    };
-    let (minted, issuer, cache) = loaded(tuning, wait).await;
+    let (minted, issuer, cache) = loaded(stale_after_200ms(), wait).await;
     let valid = minted.tokens[0].1.clone();
     refused(&cache, &with_kid(&valid, "forged-0"), wait).await;
     assert_eq!(issuer.calls(), 2);
@@ -944,11 +940,7 @@ async fn a_new_key_is_found_by_the_refresh_its_own_token_started() {
 async fn newer_keys_in_hand_are_checked_whatever_the_limit() {
     use scripted::{Mode, loaded, refused};
     let wait = Duration::from_millis(1000);
-    let tuning = Tuning {
-        min_ttl: Duration::from_millis(200),
-        ..Tuning::default()
-    };
-    let (minted, issuer, cache) = loaded(tuning, wait).await;
+    let (minted, issuer, cache) = loaded(stale_after_200ms(), wait).await;
     let valid = minted.tokens[0].1.clone();
     refused(&cache, &with_kid(&valid, "forged"), wait).await;
     issuer.set(Mode::Slow(
@@ -1001,11 +993,7 @@ fn a_fetch_started_on_a_runtime_already_gone_does_not_deadlock() {
 async fn keys_refreshed_since_a_token_arrived_are_used_without_a_refetch() {
     use scripted::{Mode, loaded};
     let wait = Duration::from_millis(1000);
-    let tuning = Tuning {
-        min_ttl: Duration::from_millis(200),
-        ..Tuning::default()
-    };
-    let (minted, issuer, cache) = loaded(tuning, wait).await;
+    let (minted, issuer, cache) = loaded(stale_after_200ms(), wait).await;
     tokio::time::sleep(Duration::from_millis(250)).await;
     issuer.set(Mode::Serve(minted.jwks_rotated.clone()));
     let arrived = Instant::now();
