@@ -272,9 +272,9 @@ impl JwksCache {
     /// against: a newer set in hand is returned to be checked first; else
     /// refetch, unless the keys in hand come from a fetch begun after the
     /// token `arrived`, or a refetch for an unknown `kid` already ran within
-    /// the interval and the last fetch succeeded. A refresh under way that
-    /// began before the token arrived is waited for, but does not count as
-    /// the interval's refetch: its document may predate the key, so the
+    /// the interval and the last fetch succeeded. A fetch under way that
+    /// began before the token arrived (a refresh or a retry) is waited for,
+    /// but does not count as the interval's refetch: its document may predate the key, so the
     /// caller asks again if the `kid` is still unknown. After a failed fetch
     /// the keys are not known to be current, so the token is not refused:
     /// refetches then follow the failure back-off instead of the interval.
@@ -301,9 +301,9 @@ impl JwksCache {
                 // A set newer than the one checked: check it first, at no cost.
                 return Ok(Some(Arc::clone(keys)));
             }
-            if state.last_ok && state.loaded_from.is_some_and(|from| from >= arrived) {
-                // Fetched after the token arrived: a refetch could find no
-                // key these do not have.
+            if state.loaded_from.is_some_and(|from| from >= arrived) {
+                // Fetched after the token arrived (whatever a later fetch
+                // did): a refetch could find no key these do not have.
                 return Ok(None);
             }
             let now = Instant::now();
@@ -320,9 +320,10 @@ impl JwksCache {
                 if limited && state.last_ok && !state.kid_refetch && began_before {
                     return Ok(None);
                 }
-                // A refresh begun before the token arrived is waited for as
-                // it is, without spending the interval's refetch.
-                if !limited && (state.kid_refetch || !began_before) {
+                // A fetch begun before the token arrived (a refresh, or a
+                // retry) is waited for as it is, without spending the
+                // interval's refetch.
+                if !limited && !began_before {
                     state.kid_refetch = true;
                     state.last_kid_refetch = Some(now);
                 }

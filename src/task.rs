@@ -4,7 +4,8 @@
 /// `finish`. If the task panics or is dropped before it ends, `finish` gets
 /// `None`: a cache that marked a fetch under way must hear that it ended,
 /// or it would wait for it forever and answer 503 for the rest of the
-/// instance's life.
+/// instance's life. A task dropped before it first runs is not heard: only
+/// a runtime shutting down does that, and then nothing waits any more.
 pub fn spawn_finished<T, F>(task: impl Future<Output = T> + Send + 'static, finish: F)
 where
     T: Send + 'static,

@@ -934,6 +934,45 @@ async fn a_new_key_is_found_by_the_refresh_its_own_token_started() {
     assert_eq!(issuer.calls(), 3, "the refresh only");
 }
 
+/// A retry begun before a token arrived does not spend the interval's
+/// refetch on it, even a retry an unknown `kid` started: the interval's
+/// refetch failed, a forged `kid` starts the back-off retry (the old
+/// document, slowly), the issuer publishes a key and signs with it, and
+/// the interval ends. The genuine token waits for the retry, then gets its
+/// refetch.
+#[tokio::test]
+async fn a_retry_begun_before_a_token_arrived_is_not_its_refetch() {
+    use scripted::{Mode, loaded, verify};
+    let wait = Duration::from_millis(2000);
+    let tuning = Tuning {
+        unknown_kid_interval: Duration::from_millis(400),
+        retry_min: Duration::from_millis(50),
+        retry_max: Duration::from_millis(50),
+        ..Tuning::default()
+    };
+    let (minted, issuer, cache) = loaded(tuning, wait).await;
+    let valid = minted.tokens[0].1.clone();
+    issuer.set(Mode::Fail);
+    let spent = Instant::now();
+    assert_eq!(
+        verify(&cache, &with_kid(&valid, "spent"), wait).await,
+        Err(Denied::Unavailable)
+    );
+    tokio::time::sleep_until((spent + Duration::from_millis(300)).into()).await;
+    issuer.set(Mode::Slow(minted.jwks.clone(), Duration::from_millis(300)));
+    let forged = tokio::spawn({
+        let (cache, token) = (cache.clone(), with_kid(&valid, "forged"));
+        async move { verify(&cache, &token, wait).await }
+    });
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert_eq!(issuer.calls(), 3, "the retry is under way");
+    issuer.set(Mode::Serve(minted.jwks_rotated.clone()));
+    tokio::time::sleep_until((spent + Duration::from_millis(450)).into()).await;
+    verify(&cache, &minted.rotated, wait).await.unwrap();
+    assert_eq!(issuer.calls(), 4, "the retry, then the token's refetch");
+    let _ = forged.await;
+}
+
 /// Keys newer than the set a token was checked against are checked before
 /// anything else, even with the interval's refetch spent, at no cost.
 #[tokio::test]
