@@ -270,21 +270,20 @@ impl JwksCache {
 
     /// For a token whose `kid` is not in `used`, the key set it was checked
     /// against: a newer set in hand is returned to be checked first; else
-    /// refetch, unless the keys in hand come from a fetch begun after the
-    /// token `arrived`, or a refetch for an unknown `kid` already ran within
-    /// the interval and the last fetch succeeded. A fetch under way that
-    /// began before the token arrived (a refresh or a retry) is waited for,
-    /// but does not count as the interval's refetch: its document may predate the key, so the
-    /// caller asks again if the `kid` is still unknown. After a failed fetch
-    /// the keys are not known to be current, so the token is not refused:
+    /// refetch, unless the keys in hand come from a fetch begun after the token
+    /// `arrived`, or a refetch for an unknown `kid` already ran within the
+    /// interval and the last fetch succeeded. A fetch under way that began
+    /// before the token arrived (a refresh or a retry) is waited for, but does
+    /// not count as the interval's refetch: its document may predate the key,
+    /// so the caller asks again if the `kid` is still unknown. After a failed
+    /// fetch the keys are not known to be current, so the token is not refused:
     /// refetches then follow the failure back-off instead of the interval.
     ///
-    /// `Ok(Some(keys))`: keys to check the token against (refetched, newer
-    /// than `used`, or the refresh waited for); `Ok(None)`: the keys are
-    /// current or the refetch is rate-limited, nothing fetched (the token is
-    /// refused); `Err(Unavailable)`: the fetch
-    /// failed, is not yet due after a failure, or did not finish within
-    /// `wait` (the request cannot be decided).
+    /// `Ok(Some(keys))`: keys to check the token against (refetched, newer than
+    /// `used`, or the fetch waited for); `Ok(None)`: the keys are current or
+    /// the refetch is rate-limited, nothing fetched (the token is refused);
+    /// `Err(Unavailable)`: the fetch failed, is not yet due after a failure, or
+    /// did not finish within `wait` (the request cannot be decided).
     pub async fn refetch_for_unknown_kid(
         &self,
         wait: Duration,
