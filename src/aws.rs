@@ -40,10 +40,13 @@ pub async fn sdk_config(timeout: Duration, region_hint: Option<&str>) -> SdkConf
         .timeout_config(timeouts)
         .retry_config(retries)
         .http_client(https_client());
-    if !any_set(&["AWS_REGION", "AWS_DEFAULT_REGION"]) {
+    if !["AWS_REGION", "AWS_DEFAULT_REGION"].into_iter().any(set) {
         loader = loader.region(Region::new(region_hint.unwrap_or("us-east-1").to_owned()));
     }
-    if any_set(&["AWS_ACCESS_KEY_ID"]) && any_set(&["AWS_SECRET_ACCESS_KEY"]) {
+    if ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]
+        .into_iter()
+        .all(set)
+    {
         // Lambda hands the execution role's credentials over in these
         // variables, and the default chain would pick them first anyway; but
         // building that chain also builds its web-identity provider's STS
@@ -55,11 +58,10 @@ pub async fn sdk_config(timeout: Duration, region_hint: Option<&str>) -> SdkConf
     loader.load().await
 }
 
-/// Whether any of `vars` is set to something other than blanks (a blank
+/// Whether `var` is set to something other than blanks (a blank
 /// credential is unset to the SDK's own providers too).
-fn any_set(vars: &[&str]) -> bool {
-    vars.iter()
-        .any(|var| std::env::var_os(var).is_some_and(|v| !v.to_string_lossy().trim().is_empty()))
+fn set(var: &str) -> bool {
+    std::env::var_os(var).is_some_and(|v| !v.to_string_lossy().trim().is_empty())
 }
 
 /// The HTTPS client every SDK client built from [`sdk_config`] shares (one
@@ -81,7 +83,7 @@ fn https_client() -> SharedHttpClient {
 }
 
 fn build_https_client() -> SharedHttpClient {
-    let private_ca = any_set(&["SSL_CERT_FILE", "SSL_CERT_DIR"]);
+    let private_ca = ["SSL_CERT_FILE", "SSL_CERT_DIR"].into_iter().any(set);
     let mut roots = TrustStore::empty().with_native_roots(private_ca);
     for cert in webpki_root_certs::TLS_SERVER_ROOT_CERTS {
         // The SDK takes PEM only.

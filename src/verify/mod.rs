@@ -123,7 +123,9 @@ pub enum KeyError {
     #[error("the oauth2 scheme is checked against an issuer's keys, not secrets")]
     NotSecretBased,
     /// A `whpk_` key that is not a base64 Ed25519 public key, or a weak one.
-    #[error("a `whpk_` key must be followed by a base64 Ed25519 public key (32 bytes)")]
+    #[error(
+        "a `whpk_` key must be followed by a base64 Ed25519 public key (32 bytes; padding optional)"
+    )]
     WhpkFormat,
 }
 
