@@ -411,12 +411,15 @@ fn resolve(
         check_secret(value.expose())?;
         Verifier::new(scheme, &Secrets::new([value.clone()]), tolerance)
             .map_err(|e| e.to_string())?;
-        if value.expose().len() < SHORT_SECRET
-            && matches!(
-                scheme,
-                Scheme::OneCentre | Scheme::ActiGraph | Scheme::Bracken
-            )
-        {
+        // The HMAC key's length: a `whsec_` secret's is its decoded bytes.
+        let key_len = match scheme {
+            Scheme::OneCentre | Scheme::ActiGraph | Scheme::Bracken => Some(value.expose().len()),
+            Scheme::StandardWebhooks => {
+                crate::verify::standard_webhooks::hmac_key_len(value.expose())
+            }
+            _ => None,
+        };
+        if key_len.is_some_and(|len| len < SHORT_SECRET) {
             tracing::warn!(
                 scheme = scheme.name(),
                 "a signing secret is shorter than 16 bytes: easier to guess than the provider intends"
@@ -564,7 +567,7 @@ mod tests {
     }
 
     #[test]
-    fn an_unprefixed_standard_webhooks_secret_that_reads_as_base64_is_warned_about() {
+    fn short_or_unprefixed_base64_standard_webhooks_secrets_are_warned_about() {
         let vars = |secret: &'static str| {
             [
                 ("WEBHOOK_SCHEME", "standard-webhooks"),
@@ -575,6 +578,12 @@ mod tests {
                 ),
             ]
         };
+        let short = |secret| warnings(&vars(secret)).contains("shorter than 16 bytes");
+        // The key's length: a `whsec_` secret's decoded bytes.
+        assert!(short("whsec_Kg"));
+        assert!(short("fifteen-bytes!!"));
+        assert!(!short("whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD"));
+        assert!(!short("whpk_1SiA4o9hyqTCpIqC5V9HUakiiaeACeqfZTInDBbOir4="));
         let warned = |secret| warnings(&vars(secret)).contains("reads as base64");
         assert!(warned("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"));
         assert!(warned("1SiA4o9hyqTCpIqC5V9HUakiiaeACeqfZTInDBbOir4="));

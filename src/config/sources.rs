@@ -19,6 +19,7 @@ use crate::secret::SecretRef;
 use crate::secret_store::Owner;
 use crate::secret_store::shared::{between, name_pairs};
 use crate::verify::oauth2::OAuth2Settings;
+use crate::verify::standard_webhooks::key_text;
 use crate::verify::{DEFAULT_TOLERANCE, Scheme};
 
 /// More sources than any team has providers; bounds init work.
@@ -202,7 +203,9 @@ pub(super) fn parse(
             return Err(fail("name", "another source has this name".into()));
         }
     }
-    crate::secret_store::shared::warn(shared_secrets(&sources), &var);
+    let mut shared = shared_secrets(&sources);
+    shared.extend(shared_issuers(&sources));
+    crate::secret_store::shared::warn(shared, &var);
     Ok(sources)
 }
 
@@ -222,7 +225,7 @@ fn shared_secrets(sources: &[SourceConfig]) -> Vec<[String; 2]> {
     for source in sources {
         for (field, secret) in source.secrets.iter().enumerate() {
             let key = match secret {
-                SecretRef::Value(value) => Key::Value(value.expose()),
+                SecretRef::Value(value) => Key::Value(key_text(value.expose())),
                 SecretRef::Store(reference) => Key::Store(reference),
                 // Resolved at parse time; nothing to compare.
                 SecretRef::Env(_) => continue,
@@ -236,6 +239,28 @@ fn shared_secrets(sources: &[SourceConfig]) -> Vec<[String; 2]> {
     // A source naming one value twice is rotation, not sharing: `between`
     // pairs only fields of different sources.
     name_pairs(holders.values().flat_map(|owners| between(owners, owners)))
+}
+
+/// Each pair of `oauth2` sources that one token can open: the same issuer,
+/// and an audience or a client id in common (scopes do not tell them apart:
+/// one token may carry every scope). Labelled as the secrets pairs are.
+fn shared_issuers(sources: &[SourceConfig]) -> Vec<[String; 2]> {
+    let overlap = |a: &[String], b: &[String]| a.iter().any(|x| b.contains(x));
+    let oauth2: Vec<(&str, &OAuth2Settings)> = (sources.iter())
+        .filter_map(|source| Some((source.name.as_str(), source.oauth2.as_ref()?)))
+        .collect();
+    let mut pairs = Vec::new();
+    for (i, (a, first)) in oauth2.iter().enumerate() {
+        for (b, second) in &oauth2[i + 1..] {
+            if first.issuer == second.issuer
+                && (overlap(&first.audiences, &second.audiences)
+                    || overlap(&first.client_ids, &second.client_ids))
+            {
+                pairs.push([format!("\"{a}\" issuer"), format!("\"{b}\" issuer")]);
+            }
+        }
+    }
+    pairs
 }
 
 fn source(
@@ -394,6 +419,8 @@ mod tests {
             "A_SECRET" | "A_COPY" => Some(b"a-signing-secret-of-some-length".to_vec()),
             "WHSEC" => Some(b"whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD".to_vec()),
             "BLANK" => Some(b"  \t".to_vec()),
+            "PADDED" => Some(b"whsec_1SiA4o9hyqTCpIqC5V9HUakiiaeACeqfZTInDBbOir4=".to_vec()),
+            "UNPADDED" => Some(b"whsec_1SiA4o9hyqTCpIqC5V9HUakiiaeACeqfZTInDBbOir4".to_vec()),
             _ => None,
         }
     }
@@ -560,6 +587,16 @@ mod tests {
                 [r#""e" secrets[0, 1]"#, r#""f" secrets[0, 1, 2]"#],
             ]
         );
+        // One Standard Webhooks key, with and without its padding.
+        assert_eq!(
+            shared(
+                r#"{"sources":[
+                  {"name":"a","scheme":"standard-webhooks","secrets":["env:PADDED"]},
+                  {"name":"b","scheme":"standard-webhooks","secrets":["env:UNPADDED"]}
+                ]}"#
+            ),
+            [[r#""a" secrets[0]"#, r#""b" secrets[0]"#]]
+        );
         // Rotation within one source, and distinct secrets, are not sharing.
         assert!(
             shared(
@@ -571,6 +608,27 @@ mod tests {
                 ]}"#
             )
             .is_empty()
+        );
+    }
+
+    #[test]
+    fn oauth2_sources_one_token_can_open_are_named() {
+        let shared = |text: &str| shared_issuers(&load(text).unwrap());
+        assert_eq!(
+            shared(
+                r#"{"sources":[
+                  {"name":"a","scheme":"oauth2","issuer":"https://idp.example.com","audiences":["api","ops"]},
+                  {"name":"b","scheme":"oauth2","issuer":"https://idp.example.com","audiences":["ops"]},
+                  {"name":"c","scheme":"oauth2","issuer":"https://idp.example.com","client_ids":["c1"]},
+                  {"name":"d","scheme":"oauth2","issuer":"https://idp.example.com","client_ids":["c1","c2"],"scopes":["write"]},
+                  {"name":"e","scheme":"oauth2","issuer":"https://other.example.com","audiences":["api"]},
+                  {"name":"f","scheme":"oauth2","issuer":"https://idp.example.com","audiences":["billing"]}
+                ]}"#
+            ),
+            [
+                [r#""a" issuer"#, r#""b" issuer"#],
+                [r#""c" issuer"#, r#""d" issuer"#],
+            ]
         );
     }
 

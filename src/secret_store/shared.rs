@@ -57,6 +57,9 @@ struct State {
 impl SharedValues {
     /// `slots[i]`: the owners of slot `i`; `fixed`: init-known values.
     pub fn new(slots: Vec<Vec<Owner>>, fixed: Vec<(Owner, Secret)>) -> Self {
+        let fixed = (fixed.into_iter())
+            .map(|(owner, value)| (owner, comparable(&value)))
+            .collect();
         let state = State {
             latest: vec![None; slots.len()],
             reported: HashMap::new(),
@@ -76,6 +79,7 @@ impl SharedValues {
         let Some(owners) = self.slots.get(slot) else {
             return Vec::new();
         };
+        let values: Vec<Secret> = values.iter().map(comparable).collect();
         let known = (self.fixed.iter())
             .filter(|(_, value)| values.contains(value))
             .map(|(owner, _)| owner);
@@ -88,7 +92,7 @@ impl SharedValues {
             })
             .flat_map(|(other, _)| &self.slots[other]);
         let found = between(known.chain(stored), owners);
-        state.latest[slot] = Some(values.to_vec());
+        state.latest[slot] = Some(values);
         let reported = &mut state.reported;
         let mut named = Vec::new();
         for ((a, b), fields) in group(found) {
@@ -105,6 +109,12 @@ impl SharedValues {
         }
         named
     }
+}
+
+/// One key's text as two sources holding it would write it (a Standard
+/// Webhooks key with or without its padding is one key).
+fn comparable(value: &Secret) -> Secret {
+    Secret::new(crate::verify::standard_webhooks::key_text(value.expose()))
 }
 
 /// Pairs of fields, one from `left` and one from another source in `right`
@@ -199,7 +209,8 @@ pub fn warn(pairs: Vec<[String; 2]>, seen_in: &dyn std::fmt::Display) {
             seen_in = %seen_in,
             first = %first,
             second = %second,
-            "two sources share a secret: the path that picks a source is not signed, so a \
+            "two sources share a secret (or, under oauth2, accept the same tokens): the path \
+             that picks a source is not signed, so a \
              request accepted by one is accepted by the other too (under basic or bearer, a \
              captured request is the credential for both); give each source its own"
         );
@@ -339,6 +350,19 @@ mod tests {
         assert_eq!(
             watch.observe(0, &values(&["v", "w"])),
             [[r#""a" secrets[0, 1]"#, r#""b" secrets[0, 1]"#]]
+        );
+    }
+
+    #[test]
+    fn a_standard_webhooks_key_with_and_without_its_padding_is_one_key() {
+        let key = "whsec_1SiA4o9hyqTCpIqC5V9HUakiiaeACeqfZTInDBbOir4";
+        let watch = SharedValues::new(
+            vec![vec![owner("b", 0)]],
+            vec![(owner("a", 0), Secret::new(format!("{key}=")))],
+        );
+        assert_eq!(
+            watch.observe(0, &values(&[key])),
+            [[r#""a" secrets[0]"#, r#""b" secrets[0]"#]]
         );
     }
 

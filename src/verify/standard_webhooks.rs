@@ -61,6 +61,30 @@ fn decode_secret(encoded: &[u8]) -> Option<Vec<u8>> {
     engine.decode(encoded).ok()
 }
 
+/// The text two holders of one key share: a `whsec_` secret or `whpk_` key
+/// without its base64 padding, which [`decode_secret`] reads either way;
+/// any other secret as it is. The shared-secret checks compare this.
+pub fn key_text(secret: &[u8]) -> &[u8] {
+    if secret.starts_with(SECRET_PREFIX) || secret.starts_with(PUBLIC_KEY_PREFIX) {
+        let end = secret.iter().rposition(|&b| b != b'=').map_or(0, |i| i + 1);
+        &secret[..end]
+    } else {
+        secret
+    }
+}
+
+/// The length of the HMAC key a secret gives (`None` for a `whpk_` public
+/// key or a secret that is no key), for the short-secret warning.
+pub(crate) fn hmac_key_len(secret: &[u8]) -> Option<usize> {
+    if secret.starts_with(PUBLIC_KEY_PREFIX) {
+        return None;
+    }
+    match secret.strip_prefix(SECRET_PREFIX) {
+        Some(encoded) => decode_secret(encoded).map(|bytes| bytes.len()),
+        None => Some(secret.len()),
+    }
+}
+
 /// Whether a secret without a prefix reads as the base64 of a key the size
 /// the specification gives secrets (24 to 64 bytes, so also an Ed25519
 /// public key): the reference libraries would decode it, hookline uses its
