@@ -39,16 +39,7 @@ struct Minted {
 }
 
 fn python() -> PathBuf {
-    if let Some(path) = std::env::var_os("PYTHON") {
-        return path.into();
-    }
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
-    assert!(
-        path.exists(),
-        "{} is missing: run tools/bootstrap (tools/test does it for you)",
-        path.display()
-    );
-    path
+    common::moto::venv_bin("PYTHON", "python")
 }
 
 fn now_secs() -> u64 {
@@ -137,14 +128,6 @@ struct Issuer {
 }
 
 impl Issuer {
-    fn free_port() -> u16 {
-        TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port()
-    }
-
     /// An issuer URL on a port nothing listens on yet.
     fn down(port: u16) -> Self {
         Self {
@@ -163,7 +146,7 @@ impl Issuer {
         // The port is free when picked; a test running beside this one may
         // take it before it is bound again, so pick another then.
         for _ in 0..20 {
-            let mut issuer = Self::down(Self::free_port());
+            let mut issuer = Self::down(common::moto::free_port());
             if issuer.try_listen().is_ok() {
                 return issuer;
             }
@@ -567,7 +550,7 @@ fn fast_retry() -> Tuning {
 
 #[tokio::test]
 async fn an_issuer_down_at_start_is_unavailable_then_serves_once_up() {
-    let port = Issuer::free_port();
+    let port = common::moto::free_port();
     let mut issuer = Issuer::down(port);
     let minted = mint(&issuer.url, now_secs());
     issuer.serve(&minted.jwks);
@@ -629,7 +612,7 @@ async fn an_issuer_down_at_start_is_unavailable_then_serves_once_up() {
 /// waiting out the unknown-`kid` interval a failed refetch started.
 #[tokio::test]
 async fn a_failed_refetch_leaves_a_new_kid_undecided_and_accepted_once_the_issuer_is_back() {
-    let port = Issuer::free_port();
+    let port = common::moto::free_port();
     let mut issuer = Issuer::down(port);
     let minted = mint(&issuer.url, now_secs());
     issuer.serve(&minted.jwks);
@@ -1245,7 +1228,7 @@ async fn the_http_fetcher_is_bounded() {
         fetcher.get("ftp://127.0.0.1/x").await.unwrap_err(),
         FetchError::InvalidUrl
     );
-    let closed = Issuer::free_port();
+    let closed = common::moto::free_port();
     assert_eq!(
         fetcher
             .get(&format!("http://127.0.0.1:{closed}/"))
@@ -1277,7 +1260,7 @@ fn the_function_serves_an_oauth2_source() {
 
     let moto = Moto::start();
     let queue = block_on(moto.create_queue("hooks-oauth2"));
-    let port = Issuer::free_port();
+    let port = common::moto::free_port();
     let mut issuer = Issuer::down(port);
     let minted = mint(&issuer.url, now_secs());
     let sources = serde_json::json!({"sources": [{

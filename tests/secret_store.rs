@@ -6,7 +6,6 @@
 
 mod common;
 
-use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -14,7 +13,7 @@ use aws_config::{BehaviorVersion, Region};
 use aws_sdk_secretsmanager::config::Credentials;
 use aws_sdk_secretsmanager::primitives::Blob;
 use common::fault_proxy::{Fault, FaultProxy};
-use common::moto::Moto;
+use common::moto::{Moto, free_port};
 use common::store::{Store, parse, sdk};
 use hookline::secret_store::aws::AwsSecretSource;
 use hookline::secret_store::{FetchErrorKind, Refetch, SecretCache, SecretSource, Settings};
@@ -32,14 +31,6 @@ async fn fetch(source: &AwsSecretSource, text: &str) -> Vec<String> {
 
 async fn fetch_error(source: &AwsSecretSource, text: &str) -> FetchErrorKind {
     source.fetch(&parse(text)).await.unwrap_err().kind()
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 #[tokio::test]

@@ -5,24 +5,15 @@
 
 mod common;
 
-use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
 use aws_sdk_secretsmanager::primitives::Blob;
-use common::moto::Moto;
+use common::moto::{Moto, free_port};
 use common::store::{Store, parse, sdk};
 use hookline::logging::Captured;
 use hookline::secret_store::aws::AwsSecretSource;
 use hookline::secret_store::{Refetch, SecretCache, Settings};
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// Every path of the store, logged at TRACE through the receiver's own
 /// filter: no value may appear, and the failures are logged with their

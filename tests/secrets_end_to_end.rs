@@ -4,40 +4,25 @@
 
 mod common;
 
-use std::net::TcpListener;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use aws_config::{BehaviorVersion, Region};
-use aws_sdk_secretsmanager::config::Credentials;
 use aws_sdk_ssm::types::ParameterType;
 use common::fault_proxy::{Fault, FaultProxy};
 use common::function::{Function, block_on};
-use common::moto::Moto;
+use common::moto::{Moto, free_port};
+use common::store::sdk;
 use hookline::Scheme;
 use hookline::sample_event::{HttpRequest, Shape, event};
 use hookline::sign::{Delivery, sign};
 
 async fn clients(endpoint: &str) -> (aws_sdk_secretsmanager::Client, aws_sdk_ssm::Client) {
-    let sdk = aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("test", "test", None, None, "test"))
-        .endpoint_url(endpoint)
-        .load()
-        .await;
+    let sdk = sdk(endpoint).await;
     (
         aws_sdk_secretsmanager::Client::new(&sdk),
         aws_sdk_ssm::Client::new(&sdk),
     )
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// Sends `body` to `path` signed for `scheme` with `secret`; the status.

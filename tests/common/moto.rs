@@ -12,10 +12,18 @@ use aws_sdk_sqs::types::QueueAttributeName;
 /// `moto_server` from the project's virtualenv (installed by `tools/bootstrap`),
 /// or `$MOTO_SERVER`.
 fn moto_binary() -> PathBuf {
-    if let Some(path) = std::env::var_os("MOTO_SERVER") {
+    venv_bin("MOTO_SERVER", "moto_server")
+}
+
+/// `$variable` if set, else `name` from the project's virtualenv (installed
+/// by `tools/bootstrap`).
+pub fn venv_bin(variable: &str, name: &str) -> PathBuf {
+    if let Some(path) = std::env::var_os(variable) {
         return path.into();
     }
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/moto_server");
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join(".venv/bin")
+        .join(name);
     assert!(
         path.exists(),
         "{} is missing: run tools/bootstrap (tools/test does it for you)",
@@ -24,7 +32,9 @@ fn moto_binary() -> PathBuf {
     path
 }
 
-fn free_port() -> u16 {
+/// A loopback port nothing listens on (for a server started later, or a
+/// store that is down).
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
