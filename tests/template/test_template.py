@@ -699,6 +699,16 @@ class TemplateTest(unittest.TestCase):
                 self.assertEqual(rejected, source_names)
                 self.assertEqual(bool(stack.of_type("AWS::SNS::Topic")), bool(stack.parameters["AlarmEmail"]))
 
+    def test_every_alarm_threshold_is_a_parameter(self) -> None:
+        template = load_template()
+        for name, resource in template["Resources"].items():
+            if resource["Type"] != "AWS::CloudWatch::Alarm":
+                continue
+            with self.subTest(alarm=name):
+                threshold = resource["Properties"]["Threshold"]
+                self.assertIsInstance(threshold, dict, "a fixed threshold")
+                self.assertIn(threshold.get("Ref"), template["Parameters"])
+
     def test_dashboard(self) -> None:
         for name, stack in self.each():
             with self.subTest(scenario=name):
