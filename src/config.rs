@@ -411,30 +411,38 @@ fn resolve(
         check_secret(value.expose())?;
         Verifier::new(scheme, &Secrets::new([value.clone()]), tolerance)
             .map_err(|e| e.to_string())?;
-        // The HMAC key's length: a `whsec_` secret's is its decoded bytes.
-        let key_len = match scheme {
-            Scheme::OneCentre | Scheme::ActiGraph | Scheme::Bracken => Some(value.expose().len()),
-            Scheme::StandardWebhooks => {
-                crate::verify::standard_webhooks::hmac_key_len(value.expose())
-            }
-            _ => None,
-        };
-        if key_len.is_some_and(|len| len < SHORT_SECRET) {
-            tracing::warn!(
-                scheme = scheme.name(),
-                "a signing secret is shorter than 16 bytes: easier to guess than the provider intends"
-            );
-        }
-        warn_if_unprefixed_base64(scheme, value.expose(), "configuration");
+        warn_if_weak(scheme, value.expose(), "configuration");
     }
     Ok(secret)
 }
 
-/// Warns (never showing the value) when a Standard Webhooks secret without
-/// a prefix reads as base64: the reference libraries would decode it,
-/// hookline uses its bytes. `origin` is a fixed label: `configuration`, or
-/// `secret store` for a value fetched after init.
-pub fn warn_if_unprefixed_base64(scheme: Scheme, value: &[u8], origin: &'static str) {
+/// Warns (never showing the value) about a secret that works but is weaker
+/// than intended: shorter than [`SHORT_SECRET`] where it is guessable, or a
+/// Standard Webhooks secret without a prefix that reads as base64 (the
+/// reference libraries would decode it, hookline uses its bytes). `origin`
+/// is a fixed label: `configuration`, or `secret store` for a value fetched
+/// after init.
+pub fn warn_if_weak(scheme: Scheme, value: &[u8], origin: &'static str) {
+    // What a guesser must find: the HMAC key (a `whsec_` secret's decoded
+    // bytes), Basic's password, the bearer token. A `whpk_` key is public.
+    let guessable = match scheme {
+        Scheme::OneCentre | Scheme::ActiGraph | Scheme::Bracken | Scheme::Bearer => {
+            Some(value.len())
+        }
+        Scheme::Basic => value
+            .iter()
+            .position(|&b| b == b':')
+            .map(|colon| value.len() - colon - 1),
+        Scheme::StandardWebhooks => crate::verify::standard_webhooks::hmac_key_len(value),
+        Scheme::OAuth2 => None,
+    };
+    if guessable.is_some_and(|len| len < SHORT_SECRET) {
+        tracing::warn!(
+            scheme = scheme.name(),
+            origin,
+            "a secret is shorter than 16 bytes: easier to guess than the provider intends"
+        );
+    }
     if scheme == Scheme::StandardWebhooks
         && crate::verify::standard_webhooks::looks_like_unprefixed_base64(value)
     {
@@ -450,7 +458,9 @@ pub fn warn_if_unprefixed_base64(scheme: Scheme, value: &[u8], origin: &'static 
 
 /// Refuses secrets that are empty or only whitespace.
 pub fn check_secret(value: &[u8]) -> Result<(), String> {
-    if value.iter().all(u8::is_ascii_whitespace) {
+    // Unicode's White_Space (a no-break or ideographic space too), so a
+    // blank form field is refused however the blank was typed.
+    if std::str::from_utf8(value).is_ok_and(|text| text.trim().is_empty()) {
         return Err("a secret cannot be empty or only whitespace".into());
     }
     Ok(())
@@ -594,6 +604,56 @@ mod tests {
         assert!(!warned("c2hvcnRrZXkx"));
         // The warning names no value.
         assert!(!warnings(&vars("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")).contains("MfKQ"));
+    }
+
+    #[test]
+    fn short_passwords_and_tokens_are_warned_about() {
+        let short = |scheme, secret| {
+            warnings(&[
+                ("WEBHOOK_SCHEME", scheme),
+                ("WEBHOOK_SECRET", secret),
+                (
+                    "QUEUE_URL",
+                    "https://sqs.us-east-1.amazonaws.com/123456789012/hooks",
+                ),
+            ])
+            .contains("shorter than 16 bytes")
+        };
+        assert!(short("bearer", "fifteen-bytes!!"));
+        assert!(!short("bearer", "sixteen-bytes!!!"));
+        // Basic: the password, after the first colon, whatever the user.
+        assert!(short("basic", "a-long-user-name-for-this:short"));
+        assert!(!short("basic", "u:sixteen-bytes!!!"));
+        assert!(short("onecentre", "fifteen-bytes!!"));
+        // The warning names no value.
+        assert!(
+            !warnings(&[
+                ("WEBHOOK_SCHEME", "bearer"),
+                ("WEBHOOK_SECRET", "tiny-token"),
+                (
+                    "QUEUE_URL",
+                    "https://sqs.us-east-1.amazonaws.com/123456789012/hooks"
+                ),
+            ])
+            .contains("tiny-token")
+        );
+    }
+
+    #[test]
+    fn blank_secrets_are_refused_however_the_blank_was_typed() {
+        for blank in [
+            "",
+            " ",
+            "\t\r\n",
+            "\u{a0}",
+            "\u{3000}",
+            "\u{2003} \u{85}\u{b}",
+        ] {
+            assert!(check_secret(blank.as_bytes()).is_err(), "{blank:?}");
+        }
+        for kept in [&b"a"[..], b" a ", "\u{a0}x".as_bytes(), b"\xff", b"\x00"] {
+            assert!(check_secret(kept).is_ok(), "{kept:?}");
+        }
     }
 
     const BASE: [(&str, &str); 3] = [

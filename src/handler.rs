@@ -10,7 +10,7 @@ use http::{HeaderValue, Method, StatusCode};
 use time::OffsetDateTime;
 
 use crate::config::{Config, QueueConfig};
-use crate::config::{check_secret, warn_if_unprefixed_base64};
+use crate::config::{check_secret, warn_if_weak};
 use crate::error::Failure;
 use crate::jwks::{Denied, HttpFetcher, JwksCache};
 use crate::message::{Envelope, OutboundMessage};
@@ -108,7 +108,7 @@ impl Stored {
                     .iter()
                     .flat_map(|entry| entry.values.iter())
                     .inspect(|value| {
-                        warn_if_unprefixed_base64(scheme, value.expose(), "secret store");
+                        warn_if_weak(scheme, value.expose(), "secret store");
                     }),
             )
             .filter(usable)

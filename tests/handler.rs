@@ -649,6 +649,25 @@ async fn an_unprefixed_base64_store_value_is_warned_about_without_its_value() {
     assert!(!logged.contains("MfKQ"), "{logged}");
 }
 
+#[tokio::test]
+async fn a_short_store_value_is_warned_about_without_its_value_and_still_used() {
+    const SHORT: &str = "tiny-token";
+    let captured = hookline::logging::Captured::default();
+    let _guard = captured.install("warn", true);
+    let store = ScriptedStore {
+        cached: entry(SHORT, 1),
+        refetch: Mutex::new(Refetch::Unchanged),
+    };
+    let receiver = with_store(Scheme::Bearer, store);
+    let headers = vec![("authorization".to_owned(), format!("Bearer {SHORT}"))];
+    let reply = send(&receiver, Shape::HttpV2, &request(headers, BODY, false)).await;
+    assert_eq!(reply.status, 200);
+    let logged = captured.text();
+    assert!(logged.contains("shorter than 16 bytes"), "{logged}");
+    assert!(logged.contains(r#""origin":"secret store""#), "{logged}");
+    assert!(!logged.contains(SHORT), "{logged}");
+}
+
 /// A secret store that cannot be reached, counting how often it was asked.
 #[derive(Default)]
 struct DownStore {
