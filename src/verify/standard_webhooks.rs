@@ -228,12 +228,18 @@ pub(crate) fn verify(
     Err(Rejection::SignatureMismatch)
 }
 
-/// Whole seconds since the epoch, digits only; `None` for signs, fractions or overflow.
+/// Seconds since the epoch as the reference libraries read the header
+/// (Python's `float`, JavaScript's `parseInt`): digits, perhaps after a `+`,
+/// perhaps with a fraction, which they drop before signing and so does
+/// this. `None` for anything else (a `-`, an exponent) or overflow.
 fn parse_timestamp(text: &str) -> Option<i64> {
-    if !text.bytes().all(|b| b.is_ascii_digit()) {
+    let text = text.strip_prefix('+').unwrap_or(text);
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    let digits = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() || !digits(whole) || !digits(fraction) {
         return None;
     }
-    text.parse().ok()
+    whole.parse().ok()
 }
 
 /// To the nanosecond: the window closes `tolerance` after the timestamp, not

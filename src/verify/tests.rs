@@ -476,15 +476,35 @@ fn standard_webhooks_timestamp_window() {
         v.verify(&headers, vector.body.as_bytes(), late),
         Err(Rejection::TimestampTooOld)
     );
+    // Spelled as the reference libraries read it (Python's float,
+    // JavaScript's parseInt): signed over its whole seconds.
+    for spelled in [
+        "1649367553.0",
+        "1649367553.999999",
+        "1649367553.",
+        "+1649367553",
+        "+01649367553.5",
+    ] {
+        assert!(
+            sw_check(&v, vector, vector.id, spelled, vector.sig, vector.ts).is_ok(),
+            "{spelled}"
+        );
+    }
     let t = "webhook-timestamp";
     for bad in [
         "-1649367553",
-        "1649367553.0",
         "1e9",
-        "+1649367553",
+        "1.649367553e9",
         "99999999999999999999",
         "abc",
         "0x10",
+        "+",
+        "++1649367553",
+        "+-1649367553",
+        ".5",
+        "1649367553.5.5",
+        "1649367553.x",
+        "1_649_367_553",
     ] {
         assert_eq!(
             sw_check(&v, vector, vector.id, bad, vector.sig, vector.ts),
