@@ -151,6 +151,21 @@ fn bodies() -> Vec<Body> {
             Box::new(move |size| fill(size, "[", "1.2345678901234567", ",", "]")),
         ),
         (
+            "20-digit numbers by a halfway point (big-number comparison)",
+            Box::new(move |size| fill(size, "[", "1.0000000000000001110", ",", "]")),
+        ),
+        (
+            "800-digit numbers just past a halfway point",
+            Box::new(move |size| {
+                // 1 + 2^-53 exactly (54 digits), then a 1 at the 800th.
+                let unit = format!(
+                    "1.00000000000000011102230246251565404236316680908203125{}1",
+                    "0".repeat(745)
+                );
+                fill(size, "[", &unit, ",", "]")
+            }),
+        ),
+        (
             "subnormal numbers `[5e-324,…]`",
             Box::new(move |size| fill(size, "[", "5e-324", ",", "]")),
         ),

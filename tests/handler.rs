@@ -395,6 +395,11 @@ async fn a_bracken_fallback_match_enqueues_the_text_that_was_signed() {
         // Respellings of a signed value.
         (r#"{"limit":null}"#, r#"{"limit":1e400}"#),
         ("9007199254740992", "9007199254740993"),
+        // A u64 as another serialiser writes it, read as Node reads it.
+        (
+            r#"{"id":18446744073709552000}"#,
+            r#"{"id":18446744073709551615}"#,
+        ),
         (
             r#"{"amount":0,"to":"alice"}"#,
             r#"{"amount":-0.0e-99999,"to":"alice"}"#,
@@ -436,10 +441,11 @@ async fn bodies_bracken_would_not_have_signed_are_refused() {
                 "0".repeat(200_000)
             ),
         ),
-        // More significant digits than the fallback reads: refused, not misread.
+        // More significant digits than the fallback reads (800, more
+        // than any double's exact value): refused, not misread.
         (
-            r#"{"amount":123456789012345680000}"#,
-            r#"{"amount": 123456789012345678901}"#.to_owned(),
+            r#"{"amount":1.1111111111111112}"#,
+            format!("{{\"amount\": 1.{}}}", "1".repeat(800)),
         ),
         (r#"{"limit":null}"#, r#"{"limit":1e308}"#.to_owned()),
         (r#"{"a":1}"#, r#"{"a":1,"a":2}"#.to_owned()),
