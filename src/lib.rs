@@ -9,6 +9,7 @@ pub mod config;
 pub mod dlq;
 pub mod error;
 pub mod handler;
+pub mod init_error;
 pub mod js_json;
 pub mod jwks;
 pub mod lambda_event;

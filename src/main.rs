@@ -26,10 +26,15 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     hookline::logging::init();
-    let config = Config::from_env().inspect_err(|error| {
-        tracing::error!(error = %error, "configuration error");
-        eprintln!("hookline: configuration error: {error}");
-    })?;
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(error) => {
+            tracing::error!(error = %error, "configuration error");
+            eprintln!("hookline: configuration error: {error}");
+            hookline::init_error::report("ConfigurationError", &error.to_string()).await;
+            return Err(error.into());
+        }
+    };
     // Built on another thread while the runtime starts and polls; the first
     // request waits for it (src/aws.rs). Every source's queue is reached
     // through one client: the first source's queue names the region when

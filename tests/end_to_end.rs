@@ -204,7 +204,7 @@ fn rejected_requests_enqueue_nothing() {
 }
 
 #[test]
-fn bad_configuration_fails_init_naming_the_variable() {
+fn bad_configuration_fails_init_naming_the_variable_to_the_runtime_api() {
     for (var, value) in [
         ("WEBHOOK_SCHEME", "github"),
         ("QUEUE_URL", "not-a-queue"),
@@ -217,6 +217,13 @@ fn bad_configuration_fails_init_naming_the_variable() {
             "http://127.0.0.1:9",
             &[(var, value)],
         );
+        // Reported to the Runtime API, so the invocation fails with it.
+        let (kind, error) = function.init_error();
+        assert_eq!(kind, "Runtime.ConfigurationError", "{var}");
+        assert_eq!(error["errorType"], "ConfigurationError", "{var}");
+        let message = error["errorMessage"].as_str().unwrap();
+        assert!(message.contains(var), "{var}: {message}");
+        assert!(!message.contains(secret_for(Scheme::Basic)), "{message}");
         let deadline = Instant::now() + Duration::from_secs(30);
         let status = loop {
             if let Some(status) = function.child.try_wait().unwrap() {

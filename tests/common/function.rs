@@ -115,6 +115,11 @@ impl Function {
 
     /// The logs once they hold `needle` (the reader threads may lag the
     /// response by a moment); all of them after 10 s regardless.
+    /// The init error the function reported to the Runtime API.
+    pub fn init_error(&self) -> (String, serde_json::Value) {
+        self.runtime.init_error()
+    }
+
     pub fn logs_with(&self, needle: &str) -> String {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
         loop {

@@ -108,6 +108,29 @@ impl RuntimeApi {
         }
     }
 
+    /// The init error the function reports (its `Lambda-Runtime-Function-Error-Type`
+    /// header and its JSON body), answered 202 as Lambda does.
+    pub fn init_error(&self) -> (String, Value) {
+        let mut request = self.wait("POST");
+        assert!(
+            request.url().ends_with("/2018-06-01/runtime/init/error"),
+            "unexpected {}",
+            request.url()
+        );
+        let kind = request
+            .headers()
+            .iter()
+            .find(|h| h.field.equiv("Lambda-Runtime-Function-Error-Type"))
+            .map(|h| h.value.to_string())
+            .unwrap_or_default();
+        let mut body = String::new();
+        request.as_reader().read_to_string(&mut body).unwrap();
+        request
+            .respond(Response::from_string("").with_status_code(202))
+            .unwrap();
+        (kind, serde_json::from_str(&body).expect("init error is JSON"))
+    }
+
     pub fn wait(&self, method: &str) -> tiny_http::Request {
         let request = self
             .server

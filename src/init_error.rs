@@ -1,0 +1,52 @@
+//! A cold start that cannot serve (its configuration is wrong) is reported
+//! to the Runtime API's `/runtime/init/error`, as Lambda asks of a runtime:
+//! the invocation that started it then fails with this message, not a bare
+//! `Runtime.ExitError`. `lambda_runtime` posts there only for its own
+//! SnapStart hooks.
+
+use std::time::Duration;
+
+use http_body_util::Full;
+
+/// How long the report may take: the Runtime API is on the same host.
+const TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Posts `message` as this cold start's error, of type `error_type` (a fixed
+/// label). The message must hold no secret: configuration errors name
+/// variables and fields, never values. Does nothing outside Lambda (no
+/// `AWS_LAMBDA_RUNTIME_API`); a report that fails is logged, and the process
+/// exits all the same.
+pub async fn report(error_type: &'static str, message: &str) {
+    let Some(api) = std::env::var("AWS_LAMBDA_RUNTIME_API")
+        .ok()
+        .filter(|api| !api.is_empty())
+    else {
+        return;
+    };
+    let body = serde_json::json!({ "errorType": error_type, "errorMessage": message }).to_string();
+    let request = http::Request::post(format!("http://{api}/2018-06-01/runtime/init/error"))
+        .header(
+            "lambda-runtime-function-error-type",
+            format!("Runtime.{error_type}"),
+        )
+        .header(http::header::CONTENT_TYPE, "application/json")
+        .body(Full::new(bytes::Bytes::from(body)));
+    let Ok(request) = request else {
+        tracing::warn!("the Runtime API address is not usable; init error not reported");
+        return;
+    };
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http();
+    match tokio::time::timeout(TIMEOUT, client.request(request)).await {
+        Ok(Ok(response)) if response.status().is_success() => {}
+        Ok(Ok(response)) => {
+            tracing::warn!(
+                status = response.status().as_u16(),
+                "the Runtime API refused the init error"
+            );
+        }
+        Ok(Err(_)) | Err(_) => {
+            tracing::warn!("the init error could not be reported to the Runtime API")
+        }
+    }
+}
