@@ -134,8 +134,8 @@ fn without_values(error: &serde_json::Error) -> String {
     let text = error.to_string();
     if text.starts_with("unknown field") {
         "an unknown field (see the README's sources table)".to_owned()
-    } else if text.starts_with("missing field") {
-        "a required field is missing (name, scheme, and secrets or issuer)".to_owned()
+    } else if missing_field(&text).is_some() {
+        "required but missing".to_owned()
     } else {
         match error.classify() {
             serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
@@ -146,12 +146,25 @@ fn without_values(error: &serde_json::Error) -> String {
     }
 }
 
+/// The required field serde found missing: always one of [`SourceSpec`]'s
+/// names, never input.
+fn missing_field(serde_message: &str) -> Option<&str> {
+    serde_message
+        .strip_prefix("missing field `")?
+        .split('`')
+        .next()
+}
+
 /// The field a source's type error is in (`allowed_networks`,
-/// `secrets[2]`), or `-` when there is none: a missing field, or an unknown
-/// one, whose name is not echoed (it may be a misplaced secret).
+/// `secrets[2]`), the required field that is missing (`scheme`), or `-`
+/// for an unknown field, whose name is not echoed (it may be a misplaced
+/// secret).
 fn field_of(error: &serde_path_to_error::Error<serde_json::Error>) -> String {
+    let text = error.inner().to_string();
     let path = error.path().to_string();
-    if path == "." || error.inner().to_string().starts_with("unknown field") {
+    if let Some(field) = missing_field(&text) {
+        field.to_owned()
+    } else if path == "." || text.starts_with("unknown field") {
         "-".to_owned()
     } else {
         path
@@ -473,6 +486,8 @@ mod tests {
         };
         for (text, field) in [
             (one(r#","colour":"red""#), "-"),
+            (r#"{"sources":[{"name":"src","secrets":["env:A_SECRET"]}]}"#.into(), "scheme"),
+            (r#"{"sources":[{"scheme":"bracken","secrets":["env:A_SECRET"]}]}"#.into(), "name"),
             (one(r#","allowed_networks":["10.0.0.0/8","10.1.2.3/8"]"#), "allowed_networks[1]"),
             (one(r#","allowed_networks":["not-a-network"]"#), "allowed_networks[0]"),
             (one(r#","allowed_networks":[]"#), "allowed_networks"),

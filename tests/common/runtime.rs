@@ -128,7 +128,10 @@ impl RuntimeApi {
         request
             .respond(Response::from_string("").with_status_code(202))
             .unwrap();
-        (kind, serde_json::from_str(&body).expect("init error is JSON"))
+        (
+            kind,
+            serde_json::from_str(&body).expect("init error is JSON"),
+        )
     }
 
     pub fn wait(&self, method: &str) -> tiny_http::Request {
