@@ -32,7 +32,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             tracing::error!(error = %error, "configuration error");
             eprintln!("hookline: configuration error: {error}");
             hookline::init_error::report("ConfigurationError", &error.to_string()).await;
-            return Err(error.into());
+            // Said above; returning the error would print its Debug form too.
+            std::process::exit(1);
         }
     };
     // Built on another thread while the runtime starts and polls; the first

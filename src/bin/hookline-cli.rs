@@ -35,6 +35,11 @@ enum Command {
     /// Inspect the dead-letter queue, and move its messages back.
     #[command(subcommand)]
     Dlq(DlqCommand),
+    /// Read the function's configuration from this environment as a cold
+    /// start would (no network: store references are not fetched) and say
+    /// what it serves, or what is wrong (exit 1), naming the variable and
+    /// field, never a secret.
+    CheckConfig,
 }
 
 #[derive(Subcommand)]
@@ -160,24 +165,44 @@ struct ConsumeArgs {
     wait: i32,
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    match Cli::parse().command {
+fn main() {
+    let runtime = || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    };
+    let result = match Cli::parse().command {
         Command::Sign(args) => sign_command(args),
         Command::Samples(args) => samples(args),
-        Command::Consume(args) => tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?
-            .block_on(consume(args)),
-        Command::Dlq(command) => tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?
-            .block_on(dlq(command))
-            .or_else(|error| {
-                // One readable line, not the error's Debug form.
-                eprintln!("error: {error}");
-                std::process::exit(1)
-            }),
+        Command::Consume(args) => runtime()
+            .map_err(Into::into)
+            .and_then(|runtime| runtime.block_on(consume(args))),
+        Command::Dlq(command) => runtime()
+            .map_err(Into::into)
+            .and_then(|runtime| runtime.block_on(dlq(command))),
+        Command::CheckConfig => check_config(),
+    };
+    if let Err(error) = result {
+        // One readable line, not the error's Debug form.
+        eprintln!("error: {error}");
+        std::process::exit(1);
     }
+}
+
+fn check_config() -> Result<(), Box<dyn std::error::Error>> {
+    // Init's warnings (short secrets, shared secrets) are shown too.
+    hookline::logging::init();
+    let config = hookline::Config::from_env()?;
+    println!("configuration OK: {} source(s)", config.sources.len());
+    for source in &config.sources {
+        println!(
+            "  {} ({}) -> {}",
+            source.name,
+            source.scheme.name(),
+            source.queue.url
+        );
+    }
+    Ok(())
 }
 
 fn sign_command(args: SignArgs) -> Result<(), Box<dyn std::error::Error>> {
