@@ -342,6 +342,16 @@ fn single_source<F: Fn(&str) -> Option<OsString>>(
     }
     let mut secrets = Vec::new();
     for (var, text) in given {
+        if SecretRef::looks_like_a_reference(&text)
+            && !SecretRef::parse(&text).is_ok_and(|secret| secret.is_reference())
+        {
+            tracing::warn!(
+                variable = var,
+                "the secret reads like a store reference (an ARN, or a prefix spelt another \
+                 way) but is used as the secret itself: write secretsmanager:<name or ARN>, \
+                 ssm:<name> or env:<NAME>"
+            );
+        }
         let secret = SecretRef::parse(&text)
             .and_then(|secret| resolve(secret, scheme, tolerance, |name| env.bytes(name)))
             .map_err(|reason| invalid(var, reason))?;
@@ -416,12 +426,13 @@ fn resolve(
     Ok(secret)
 }
 
-/// Warns (never showing the value) about a secret that works but is weaker
-/// than intended: shorter than [`SHORT_SECRET`] where it is guessable, or a
-/// Standard Webhooks secret without a prefix that reads as base64 (the
-/// reference libraries would decode it, hookline uses its bytes). `origin`
-/// is a fixed label: `configuration`, or `secret store` for a value fetched
-/// after init.
+/// Warns (never showing the value) about a secret that works but is likely
+/// not what was meant: shorter than [`SHORT_SECRET`] where it is guessable,
+/// with whitespace at an end (a file's newline), a whole JSON object (a
+/// key/value secret without `#key`), or a Standard Webhooks secret without a
+/// prefix that reads as base64 (the reference libraries would decode it,
+/// hookline uses its bytes). `origin` is a fixed label: `configuration`, or
+/// `secret store` for a value fetched after init.
 pub fn warn_if_weak(scheme: Scheme, value: &[u8], origin: &'static str) {
     // What a guesser must find: the HMAC key (a `whsec_` secret's decoded
     // bytes), Basic's password, the bearer token. A `whpk_` key is public.
@@ -436,6 +447,26 @@ pub fn warn_if_weak(scheme: Scheme, value: &[u8], origin: &'static str) {
         Scheme::StandardWebhooks => crate::verify::standard_webhooks::hmac_key_len(value),
         Scheme::OAuth2 => None,
     };
+    if value.first().is_some_and(u8::is_ascii_whitespace)
+        || value.last().is_some_and(u8::is_ascii_whitespace)
+    {
+        tracing::warn!(
+            scheme = scheme.name(),
+            origin,
+            "a secret begins or ends with whitespace (a newline from a file?), which is part \
+             of the key"
+        );
+    }
+    if value.first() == Some(&b'{')
+        && serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(value).is_ok()
+    {
+        tracing::warn!(
+            scheme = scheme.name(),
+            origin,
+            "a secret is a JSON object: for one key of a Secrets Manager key/value secret, \
+             end the reference with #<key>"
+        );
+    }
     if guessable.is_some_and(|len| len < SHORT_SECRET) {
         tracing::warn!(
             scheme = scheme.name(),
@@ -637,6 +668,36 @@ mod tests {
             ])
             .contains("tiny-token")
         );
+    }
+
+    #[test]
+    fn secrets_that_are_likely_mistakes_are_warned_about_without_their_value() {
+        let warned = |secret: &str, warning: &str| {
+            let logged = warnings(&[
+                ("WEBHOOK_SCHEME", "onecentre"),
+                ("WEBHOOK_SECRET", secret),
+                (
+                    "QUEUE_URL",
+                    "https://sqs.us-east-1.amazonaws.com/123456789012/hooks",
+                ),
+            ]);
+            assert!(!logged.contains("mistake-0123456789"), "{logged}");
+            logged.contains(warning)
+        };
+        let reference = "reads like a store reference";
+        assert!(warned("secretmanager:mistake-0123456789", reference));
+        assert!(warned(
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:mistake-0123456789",
+            reference
+        ));
+        assert!(!warned("a-long-plain-mistake-0123456789", reference));
+        let whitespace = "begins or ends with whitespace";
+        assert!(warned("mistake-0123456789\n", whitespace));
+        assert!(warned(" mistake-0123456789", whitespace));
+        assert!(!warned("mis take-0123456789", whitespace));
+        let json = "is a JSON object";
+        assert!(warned(r#"{"key":"mistake-0123456789"}"#, json));
+        assert!(!warned("{mistake-0123456789", json));
     }
 
     #[test]

@@ -85,6 +85,28 @@ impl SecretRef {
         Ok(SecretRef::Value(Secret::new(text)))
     }
 
+    /// Whether a literal reads like a reference that did not parse as one:
+    /// an ARN, or a prefix like `secretsmanager:`, `ssm:` or `env:` spelt
+    /// another way (`secretmanager:`, `SSM:`). Its text would be the key.
+    pub fn looks_like_a_reference(text: &[u8]) -> bool {
+        let Ok(text) = std::str::from_utf8(text) else {
+            return false;
+        };
+        let Some((prefix, _)) = text.split_once(':') else {
+            return false;
+        };
+        let prefix: String = prefix
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_lowercase())
+            .collect();
+        prefix == "arn"
+            || prefix == "env"
+            || prefix.starts_with("secret")
+            || prefix.contains("ssm")
+            || prefix.starts_with("param")
+    }
+
     /// True for `env:`, `secretsmanager:` and `ssm:` references.
     pub fn is_reference(&self) -> bool {
         !matches!(self, SecretRef::Value(_))
@@ -111,6 +133,27 @@ mod tests {
         let shown = format!("{s:?}");
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(shown.contains("redacted"));
+    }
+
+    #[test]
+    fn literals_that_read_like_references() {
+        for typo in [
+            &b"secretmanager:hookline/x"[..],
+            b"arn:aws:secretsmanager:us-east-1:123456789012:secret:t-AbCdEf",
+            b"SSM:/hookline/x",
+            b"Env:SECRET",
+            b"parameter:/x",
+        ] {
+            assert!(SecretRef::looks_like_a_reference(typo), "{typo:?}");
+        }
+        for literal in [
+            &b"user:password"[..],
+            b"whsec_abc",
+            b"1centre-signing-secret",
+            b"\xff:",
+        ] {
+            assert!(!SecretRef::looks_like_a_reference(literal), "{literal:?}");
+        }
     }
 
     #[test]
