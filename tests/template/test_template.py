@@ -355,6 +355,17 @@ class TemplateTest(unittest.TestCase):
             for value in ("none", "x", " padded secret ", "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD"):
                 check_parameter(name, spec, value)
 
+    def test_metrics_namespace_refuses_what_init_refuses(self) -> None:
+        # src/metrics.rs check_namespace: the same values, on both sides.
+        name = "MetricsNamespace"
+        spec = self.template["Parameters"][name]
+        for value in ("hookline", "Team/Webhooks:prod", "my namespace", "a.b-c_d#e"):
+            check_parameter(name, spec, value)
+        for value in ("", "   ", "AWS/Lambda", 'a"b', "\u00e9", "x" * 256):
+            with self.subTest(value=value):
+                with self.assertRaises(AssertionError):
+                    check_parameter(name, spec, value)
+
     def test_network_list_refuses_blank_entries(self) -> None:
         name = "ActigraphAllowedNetworks"
         spec = self.template["Parameters"][name]
