@@ -373,6 +373,27 @@ fn single_source<F: Fn(&str) -> Option<OsString>>(
             parse_group_by(&text).map_err(|reason| invalid("QUEUE_MESSAGE_GROUP_BY", reason))?
         }
     };
+    for (set, setting, applies_to) in [
+        (
+            !fifo && env.bytes("QUEUE_MESSAGE_GROUP_ID").is_some(),
+            "QUEUE_MESSAGE_GROUP_ID",
+            "FIFO queues",
+        ),
+        (
+            !fifo && env.bytes("QUEUE_MESSAGE_GROUP_BY").is_some(),
+            "QUEUE_MESSAGE_GROUP_BY",
+            "FIFO queues",
+        ),
+        (
+            scheme != Scheme::StandardWebhooks && env.bytes("WEBHOOK_TOLERANCE_SECONDS").is_some(),
+            "WEBHOOK_TOLERANCE_SECONDS",
+            "the standard-webhooks scheme",
+        ),
+    ] {
+        if set {
+            warn_ignored("configuration", setting, applies_to);
+        }
+    }
     Ok(SourceConfig {
         name: scheme.name().to_owned(),
         scheme,
@@ -424,6 +445,16 @@ fn resolve(
         warn_if_weak(scheme, value.expose(), "configuration");
     }
     Ok(secret)
+}
+
+/// Warns about a setting that is accepted but does nothing where it is
+/// (`place`: the configuration, or a source's name).
+pub(crate) fn warn_ignored(place: &str, setting: &str, applies_to: &'static str) {
+    tracing::warn!(
+        place,
+        setting,
+        "{setting} applies to {applies_to} only: ignored here"
+    );
 }
 
 /// Warns (never showing the value) about a secret that works but is likely
@@ -698,6 +729,40 @@ mod tests {
         let json = "is a JSON object";
         assert!(warned(r#"{"key":"mistake-0123456789"}"#, json));
         assert!(!warned("{mistake-0123456789", json));
+    }
+
+    #[test]
+    fn settings_that_do_nothing_where_they_are_are_warned_about() {
+        const STANDARD: &str = "https://sqs.us-east-1.amazonaws.com/123456789012/hooks";
+        const FIFO: &str = "https://sqs.us-east-1.amazonaws.com/123456789012/hooks.fifo";
+        let single = |queue, extra: (&'static str, &'static str)| {
+            warnings(&[
+                ("WEBHOOK_SCHEME", "onecentre"),
+                ("WEBHOOK_SECRET", "1centre-signing-secret"),
+                ("QUEUE_URL", queue),
+                extra,
+            ])
+        };
+        let ignored = "only: ignored here";
+        assert!(single(STANDARD, ("QUEUE_MESSAGE_GROUP_ID", "g")).contains(ignored));
+        assert!(single(STANDARD, ("QUEUE_MESSAGE_GROUP_BY", "event_id")).contains(ignored));
+        assert!(!single(FIFO, ("QUEUE_MESSAGE_GROUP_BY", "event_id")).contains(ignored));
+        assert!(single(FIFO, ("WEBHOOK_TOLERANCE_SECONDS", "60")).contains(ignored));
+        let sources = |fields: &str, queue| {
+            let document = format!(
+                r#"{{"sources":[{{"name":"a","scheme":"bracken","secrets":["env:A"]{fields}}}]}}"#
+            );
+            let document: &'static str = Box::leak(document.into_boxed_str());
+            warnings(&[
+                ("HOOKLINE_SOURCES", document),
+                ("A", "a-long-enough-secret-value"),
+                ("QUEUE_URL", queue),
+            ])
+        };
+        assert!(sources(r#","group_by":"/customer/id""#, STANDARD).contains(ignored));
+        assert!(!sources(r#","group_by":"/customer/id""#, FIFO).contains(ignored));
+        assert!(sources(r#","tolerance_seconds":60"#, FIFO).contains(ignored));
+        assert!(!sources("", STANDARD).contains(ignored));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use serde::de::{self, Deserializer};
 
 use super::{
     ConfigError, GROUP_ID_RULE, GroupBy, QUEUE_URL_SHAPE, QueueConfig, SourceConfig,
-    local_verifier, parse_group_by, queue_fifo, resolve, valid_sqs_id,
+    local_verifier, parse_group_by, queue_fifo, resolve, valid_sqs_id, warn_ignored,
 };
 use crate::message::MAX_MESSAGE_BYTES;
 use crate::network::AllowList;
@@ -383,6 +383,19 @@ fn source(
         }
     };
     let fifo = queue_fifo(&url).ok_or_else(|| fail("queue_url", QUEUE_URL_SHAPE.into()))?;
+    for (set, setting, applies_to) in [
+        (!fifo && spec.group_id.is_some(), "group_id", "FIFO queues"),
+        (!fifo && spec.group_by.is_some(), "group_by", "FIFO queues"),
+        (
+            scheme != Scheme::StandardWebhooks && spec.tolerance_seconds.is_some(),
+            "tolerance_seconds",
+            "the standard-webhooks scheme",
+        ),
+    ] {
+        if set {
+            warn_ignored(&spec.name, setting, applies_to);
+        }
+    }
     let group_id = match spec.group_id {
         None => spec.name.clone(),
         Some(id) if valid_sqs_id(&id) => id,
