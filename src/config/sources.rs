@@ -133,7 +133,10 @@ pub fn valid_name(name: &str) -> bool {
 fn without_values(error: &serde_json::Error) -> String {
     let text = error.to_string();
     if text.starts_with("unknown field") {
-        "an unknown field (see the README's sources table)".to_owned()
+        match closest_field(&text) {
+            Some(field) => format!("an unknown field; did you mean `{field}`?"),
+            None => "an unknown field (see the README's sources table)".to_owned(),
+        }
     } else if missing_field(&text).is_some() {
         "required but missing".to_owned()
     } else {
@@ -144,6 +147,23 @@ fn without_values(error: &serde_json::Error) -> String {
             _ => "a field has the wrong type".to_owned(),
         }
     }
+}
+
+/// For serde's "unknown field `x`, expected one of `a`, `b`, …": the
+/// expected field within two edits of `x`, which is one of ours to print
+/// (`x` itself is not printed: it may be a misplaced secret).
+fn closest_field(serde_message: &str) -> Option<&str> {
+    let (unknown, expected) = serde_message
+        .strip_prefix("unknown field `")?
+        .split_once('`')?;
+    expected
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(|field| (strsim::levenshtein(unknown, field), field))
+        .filter(|&(edits, _)| edits <= 2)
+        .min()
+        .map(|(_, field)| field)
 }
 
 /// The required field serde found missing: always one of [`SourceSpec`]'s
@@ -499,6 +519,7 @@ mod tests {
         };
         for (text, field) in [
             (one(r#","colour":"red""#), "-"),
+            (one(r#","allowed_network":["10.0.0.0/8"]"#), "-"),
             (r#"{"sources":[{"name":"src","secrets":["env:A_SECRET"]}]}"#.into(), "scheme"),
             (r#"{"sources":[{"scheme":"bracken","secrets":["env:A_SECRET"]}]}"#.into(), "name"),
             (one(r#","allowed_networks":["10.0.0.0/8","10.1.2.3/8"]"#), "allowed_networks[1]"),
@@ -588,6 +609,27 @@ mod tests {
             assert!(!error.contains("hunter2"), "{error}");
             assert!(error.contains("HOOKLINE_SOURCES"), "{error}");
         }
+    }
+
+    #[test]
+    fn a_misspelt_field_is_suggested_without_echoing_it() {
+        let error = |field: &str| {
+            load(&format!(
+                r#"{{"sources":[{{"name":"a","scheme":"bracken","secrets":["env:A_SECRET"],"{field}":1}}]}}"#
+            ))
+            .unwrap_err()
+            .to_string()
+        };
+        let misspelt = error("alowed_networks");
+        assert!(
+            misspelt.contains("did you mean `allowed_networks`?"),
+            "{misspelt}"
+        );
+        assert!(!misspelt.contains("alowed"), "{misspelt}");
+        assert!(error("client_id").contains("did you mean `client_ids`?"));
+        let far = error("whsec_hunter2");
+        assert!(!far.contains("did you mean"), "{far}");
+        assert!(!far.contains("hunter2"), "{far}");
     }
 
     #[test]
