@@ -17,6 +17,9 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::hint::black_box;
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
+#[path = "../tests/common/halfway.rs"]
+mod halfway;
+
 use hookline::secret::Secrets;
 use hookline::verify::{DEFAULT_TOLERANCE, Scheme, Verifier};
 use http::{HeaderMap, HeaderValue};
@@ -153,6 +156,39 @@ fn bodies() -> Vec<Body> {
         (
             "20-digit numbers by a halfway point (big-number comparison)",
             Box::new(move |size| fill(size, "[", "1.0000000000000001110", ",", "]")),
+        ),
+        (
+            "halfway points of doubles below 1e-270, cut to 20 digits (700 distinct)",
+            Box::new(move |size| {
+                // Each needs lexical's big-number comparison, at the
+                // exponents where its numbers are largest: full 53-bit
+                // mantissas (a fixed LCG), exponents -1074 to -900, the
+                // cut left as it is or one unit up.
+                let mut numbers = Vec::new();
+                let mut state = 0x9E37_79B9_7F4A_7C15_u64;
+                for e in (-1074..-900).step_by(1) {
+                    for _ in 0..4 {
+                        state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
+                        let m = (1 << 52) | (state >> 12);
+                        let (digits, exponent) = halfway::halfway(m, e);
+                        let cut: u128 = digits[..20].parse().unwrap();
+                        let cut = (cut + u128::from(state >> 63)).to_string();
+                        numbers.push(format!("{}.{}e{}", &cut[..1], &cut[1..], exponent - 1));
+                    }
+                }
+                let mut body = String::from("[");
+                for number in numbers.iter().cycle() {
+                    if body.len() + number.len() + 2 > size {
+                        break;
+                    }
+                    if body.len() > 1 {
+                        body.push(',');
+                    }
+                    body.push_str(number);
+                }
+                body.push(']');
+                body.into_bytes()
+            }),
         ),
         (
             "800-digit numbers just past a halfway point",

@@ -39,10 +39,11 @@ pub const MAX_DEPTH: usize = 127;
 /// be spelled with. Every double's exact decimal value fits (767 digits at
 /// most), as does each point halfway between two doubles, so whatever a
 /// serialiser writes is read: a 64-bit or 128-bit integer, a .NET
-/// `decimal`, a Python `Decimal`. Reading such a number costs about 2 ns per
-/// byte at worst (lexical's big-number comparison, measured on hard halfway
-/// cases of 20 to 800 digits: under 1 ms for a 256 KiB body of them);
-/// longer spellings, which no serialiser writes, are refused.
+/// `decimal`, a Python `Decimal`. The hardest to read are points halfway
+/// between two of the smallest doubles, cut to 20 digits: lexical's
+/// big-number comparison then costs 10 to 15 ns per byte, about 3 ms for a
+/// 256 KiB body of them (`benches/fallback.rs`; longer cuts cost less per
+/// byte). Longer spellings, which no serialiser writes, are refused.
 pub const MAX_SIGNIFICANT_DIGITS: usize = 800;
 
 /// Objects up to this many members find a repeated key by comparing
