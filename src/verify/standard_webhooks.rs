@@ -228,18 +228,36 @@ pub(crate) fn verify(
     Err(Rejection::SignatureMismatch)
 }
 
-/// Seconds since the epoch as the reference libraries read the header
-/// (Python's `float`, JavaScript's `parseInt`): digits, perhaps after a `+`,
-/// perhaps with a fraction, which they drop before signing and so does
-/// this. `None` for anything else (a `-`, an exponent) or overflow.
+/// Seconds since the epoch as the reference libraries read the header:
+/// digits, perhaps after a `+`, perhaps with a fraction, which they drop
+/// before signing. `None` for anything else (a `-`, an exponent) or
+/// overflow.
+///
+/// A fraction is read as Python's does it (`datetime.fromtimestamp(float(h))`:
+/// the nearest double, its fraction rounded half-even to microseconds, so
+/// `.9999996` signs the next second). JavaScript's `parseInt` truncates,
+/// but a JavaScript sender writes at most milliseconds, where the two agree.
 fn parse_timestamp(text: &str) -> Option<i64> {
-    let text = text.strip_prefix('+').unwrap_or(text);
-    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    let unsigned = text.strip_prefix('+').unwrap_or(text);
+    let (whole, fraction) = unsigned.split_once('.').unwrap_or((unsigned, ""));
     let digits = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
     if whole.is_empty() || !digits(whole) || !digits(fraction) {
         return None;
     }
-    whole.parse().ok()
+    let whole: i64 = whole.parse().ok()?;
+    if fraction.is_empty() {
+        return Some(whole);
+    }
+    let value: f64 = unsigned.parse().ok()?;
+    let micros = (value.fract() * 1e6).round_ties_even();
+    let seconds = value.trunc() + if micros >= 1e6 { 1.0 } else { 0.0 };
+    // A double holds whole seconds exactly only below 2^53; such a time is
+    // outside any window anyway, and keeps its digits' reading.
+    if seconds < 9.0e15 {
+        Some(seconds as i64)
+    } else {
+        Some(whole)
+    }
 }
 
 /// To the nanosecond: the window closes `tolerance` after the timestamp, not
