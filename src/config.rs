@@ -234,7 +234,9 @@ impl Config {
                 std::fs::read_to_string(&path).map_err(|error| {
                     invalid(
                         SOURCES_FILE,
-                        format!("cannot read {path}: {}", error.kind()),
+                        // Not the path: whatever was written there is echoed
+                        // nowhere, in case it was a value, not a path.
+                        format!("cannot read the file it names: {}", error.kind()),
                     )
                 })?,
             )),
@@ -433,7 +435,9 @@ fn resolve(
     let secret = match secret {
         SecretRef::Env(name) => {
             let value = env(&name)
-                .ok_or_else(|| format!("refers to env:{name}, which is unset or empty"))?;
+                // Not the name: a value pasted after `env:` must not be
+                // echoed; the variable or field holding it is named.
+                .ok_or_else(|| "refers to an env: variable that is unset or empty".to_owned())?;
             SecretRef::Value(Secret::new(value))
         }
         other => other,
@@ -984,6 +988,27 @@ mod tests {
         ]))
         .unwrap_err();
         assert!(!err.to_string().contains("hunter2"));
+        // A value pasted where a name or path belongs is not echoed either.
+        for misplaced in [
+            vec![("WEBHOOK_SECRET", "env:hunter2-value")],
+            vec![("WEBHOOK_SECRET_PREVIOUS", "env:hunter2-value")],
+            vec![
+                ("WEBHOOK_SCHEME", ""),
+                ("WEBHOOK_SECRET", ""),
+                ("HOOKLINE_SOURCES_FILE", "hunter2-value"),
+            ],
+            vec![
+                ("WEBHOOK_SCHEME", ""),
+                ("WEBHOOK_SECRET", ""),
+                (
+                    "HOOKLINE_SOURCES",
+                    r#"{"sources":[{"name":"a","scheme":"bracken","secrets":["env:hunter2-value"]}]}"#,
+                ),
+            ],
+        ] {
+            let err = load(&with(&misplaced)).unwrap_err().to_string();
+            assert!(!err.contains("hunter2"), "{err}");
+        }
         let config = load(&with(&[("WEBHOOK_SECRET", "hunter2-value")])).unwrap();
         assert!(!format!("{config:?}").contains("hunter2"));
     }
