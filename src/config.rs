@@ -524,9 +524,13 @@ pub fn warn_if_weak(scheme: Scheme, value: &[u8], origin: &'static str) {
 
 /// Refuses secrets that are empty or only whitespace.
 pub fn check_secret(value: &[u8]) -> Result<(), String> {
-    // Unicode's White_Space (a no-break or ideographic space too), so a
-    // blank form field is refused however the blank was typed.
-    if std::str::from_utf8(value).is_ok_and(|text| text.trim().is_empty()) {
+    // Unicode's White_Space (a no-break or ideographic space too) and the
+    // invisible zero-width characters, so a blank form field is refused
+    // however the blank was typed or pasted.
+    let blank = |c: char| {
+        c.is_whitespace() || matches!(c, '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}')
+    };
+    if std::str::from_utf8(value).is_ok_and(|text| text.chars().all(blank)) {
         return Err("a secret cannot be empty or only whitespace".into());
     }
     Ok(())
@@ -778,6 +782,7 @@ mod tests {
             "\u{a0}",
             "\u{3000}",
             "\u{2003} \u{85}\u{b}",
+            "\u{200b}\u{feff}",
         ] {
             assert!(check_secret(blank.as_bytes()).is_err(), "{blank:?}");
         }
