@@ -156,6 +156,11 @@ fn closest_field(serde_message: &str) -> Option<&str> {
     let (unknown, expected) = serde_message
         .strip_prefix("unknown field `")?
         .split_once('`')?;
+    // No field name is this long: nothing to compare (a long key would
+    // cost its length times each field's).
+    if unknown.len() > 64 {
+        return None;
+    }
     expected
         .split('`')
         .skip(1)
