@@ -149,11 +149,12 @@ fn without_values(error: &serde_json::Error) -> String {
     }
 }
 
-/// For serde's "unknown field `x`, expected one of `a`, `b`, …": the
-/// expected field within two edits of `x`, which is one of ours to print
-/// (`x` itself is not printed: it may be a misplaced secret).
-fn closest_field(serde_message: &str) -> Option<&str> {
-    let (unknown, expected) = serde_message
+/// For serde's "unknown field `x`, …": the field of ours within two edits of
+/// `x`. Only our own names are ever returned, never text from the message:
+/// `x` may be a misplaced secret, and a key holding backticks would make
+/// serde's list of expected fields unreadable.
+fn closest_field(serde_message: &str) -> Option<&'static str> {
+    let (unknown, _) = serde_message
         .strip_prefix("unknown field `")?
         .split_once('`')?;
     // No field name is this long: nothing to compare (a long key would
@@ -161,15 +162,34 @@ fn closest_field(serde_message: &str) -> Option<&str> {
     if unknown.len() > 64 {
         return None;
     }
-    expected
-        .split('`')
-        .skip(1)
-        .step_by(2)
-        .map(|field| (strsim::levenshtein(unknown, field), field))
+    FIELDS
+        .iter()
+        .map(|&field| (strsim::levenshtein(unknown, field), field))
         .filter(|&(edits, _)| edits <= 2)
         .min()
         .map(|(_, field)| field)
 }
+
+/// The document's and [`SourceSpec`]'s fields (a test checks serde agrees).
+const FIELDS: [&str; 17] = [
+    "sources",
+    "name",
+    "scheme",
+    "secrets",
+    "allowed_networks",
+    "queue_url",
+    "group_id",
+    "group_by",
+    "tolerance_seconds",
+    "max_body_bytes",
+    "issuer",
+    "jwks_url",
+    "audiences",
+    "client_ids",
+    "scopes",
+    "clock_skew_seconds",
+    "allow_http",
+];
 
 /// The required field serde found missing: always one of [`SourceSpec`]'s
 /// names, never input.
@@ -617,6 +637,38 @@ mod tests {
     }
 
     #[test]
+    fn fields_are_the_ones_serde_knows() {
+        let expected = |text: &str| {
+            let message = match serde_json::from_str::<Document>(text) {
+                Err(error) => error.to_string(),
+                Ok(_) => unreachable!(),
+            };
+            let listed = message.split_once("expected").unwrap().1.to_owned();
+            listed
+                .split('`')
+                .skip(1)
+                .step_by(2)
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        };
+        let mut serde: Vec<String> = expected(r#"{"-":0}"#);
+        let spec = serde_json::from_value::<SourceSpec>(serde_json::json!({"-": 0}))
+            .err()
+            .unwrap()
+            .to_string();
+        serde.extend(
+            spec.split_once("expected one of")
+                .unwrap()
+                .1
+                .split('`')
+                .skip(1)
+                .step_by(2)
+                .map(str::to_owned),
+        );
+        assert_eq!(serde, FIELDS);
+    }
+
+    #[test]
     fn a_misspelt_field_is_suggested_without_echoing_it() {
         let error = |field: &str| {
             load(&format!(
@@ -632,6 +684,9 @@ mod tests {
         );
         assert!(!misspelt.contains("alowed"), "{misspelt}");
         assert!(error("client_id").contains("did you mean `client_ids`?"));
+        // Pieces of a key holding backticks are not taken for field names.
+        let ticked = error("Hunter2x`Hunter2y`Hunter2z");
+        assert!(!ticked.contains("Hunter2"), "{ticked}");
         let far = error("whsec_hunter2");
         assert!(!far.contains("did you mean"), "{far}");
         assert!(!far.contains("hunter2"), "{far}");
