@@ -6,7 +6,8 @@
 
 use std::time::Duration;
 
-use http_body_util::Full;
+use lambda_runtime_api_client::PooledClient;
+use lambda_runtime_api_client::body::Body;
 
 /// How long the report may take: the Runtime API is on the same host.
 const TIMEOUT: Duration = Duration::from_secs(2);
@@ -15,7 +16,9 @@ const TIMEOUT: Duration = Duration::from_secs(2);
 /// label). The message must hold no secret: configuration errors name
 /// variables and fields, never values. Does nothing outside Lambda (no
 /// `AWS_LAMBDA_RUNTIME_API`); a report that fails is logged, and the process
-/// exits all the same.
+/// exits all the same. Sent with the runtime's own client (the same code
+/// that polls for events), not a second HTTP client: that would add about
+/// a megabyte to the package for one request.
 pub async fn report(error_type: &'static str, message: &str) {
     let Some(api) = std::env::var("AWS_LAMBDA_RUNTIME_API")
         .ok()
@@ -23,21 +26,27 @@ pub async fn report(error_type: &'static str, message: &str) {
     else {
         return;
     };
+    let Ok(endpoint) = format!("http://{api}").parse::<http::Uri>() else {
+        tracing::warn!("the Runtime API address is not usable; init error not reported");
+        return;
+    };
+    if endpoint.authority().is_none() {
+        tracing::warn!("the Runtime API address is not usable; init error not reported");
+        return;
+    }
     let body = serde_json::json!({ "errorType": error_type, "errorMessage": message }).to_string();
-    let request = http::Request::post(format!("http://{api}/2018-06-01/runtime/init/error"))
+    let Ok(request) = http::Request::post("/2018-06-01/runtime/init/error")
         .header(
             "lambda-runtime-function-error-type",
             format!("Runtime.{error_type}"),
         )
         .header(http::header::CONTENT_TYPE, "application/json")
-        .body(Full::new(bytes::Bytes::from(body)));
-    let Ok(request) = request else {
-        tracing::warn!("the Runtime API address is not usable; init error not reported");
+        .body(Body::from(body))
+    else {
         return;
     };
-    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-        .build_http();
-    match tokio::time::timeout(TIMEOUT, client.request(request)).await {
+    let client = PooledClient::builder().with_endpoint(endpoint).build();
+    match tokio::time::timeout(TIMEOUT, client.call(request)).await {
         Ok(Ok(response)) if response.status().is_success() => {}
         Ok(Ok(response)) => {
             tracing::warn!(
