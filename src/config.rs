@@ -344,9 +344,8 @@ fn single_source<F: Fn(&str) -> Option<OsString>>(
     }
     let mut secrets = Vec::new();
     for (var, text) in given {
-        if SecretRef::looks_like_a_reference(&text)
-            && !SecretRef::parse(&text).is_ok_and(|secret| secret.is_reference())
-        {
+        let secret = SecretRef::parse(&text).map_err(|reason| invalid(var, reason))?;
+        if !secret.is_reference() && SecretRef::looks_like_a_reference(&text) {
             tracing::warn!(
                 variable = var,
                 "the secret reads like a store reference (an ARN, or a prefix spelt another \
@@ -354,8 +353,7 @@ fn single_source<F: Fn(&str) -> Option<OsString>>(
                  ssm:<name> or env:<NAME>"
             );
         }
-        let secret = SecretRef::parse(&text)
-            .and_then(|secret| resolve(secret, scheme, tolerance, |name| env.bytes(name)))
+        let secret = resolve(secret, scheme, tolerance, |name| env.bytes(name))
             .map_err(|reason| invalid(var, reason))?;
         secrets.push(secret);
     }
@@ -375,27 +373,18 @@ fn single_source<F: Fn(&str) -> Option<OsString>>(
             parse_group_by(&text).map_err(|reason| invalid("QUEUE_MESSAGE_GROUP_BY", reason))?
         }
     };
-    for (set, setting, applies_to) in [
-        (
-            !fifo && env.bytes("QUEUE_MESSAGE_GROUP_ID").is_some(),
-            "QUEUE_MESSAGE_GROUP_ID",
-            "FIFO queues",
-        ),
-        (
-            !fifo && env.bytes("QUEUE_MESSAGE_GROUP_BY").is_some(),
-            "QUEUE_MESSAGE_GROUP_BY",
-            "FIFO queues",
-        ),
-        (
-            scheme != Scheme::StandardWebhooks && env.bytes("WEBHOOK_TOLERANCE_SECONDS").is_some(),
-            "WEBHOOK_TOLERANCE_SECONDS",
-            "the standard-webhooks scheme",
-        ),
-    ] {
-        if set {
-            warn_ignored("configuration", setting, applies_to);
-        }
-    }
+    let settings = [
+        "QUEUE_MESSAGE_GROUP_ID",
+        "QUEUE_MESSAGE_GROUP_BY",
+        "WEBHOOK_TOLERANCE_SECONDS",
+    ];
+    warn_ignored(
+        "configuration",
+        fifo,
+        scheme,
+        settings.map(|var| env.bytes(var).is_some()),
+        settings,
+    );
     Ok(SourceConfig {
         name: scheme.name().to_owned(),
         scheme,
@@ -451,14 +440,29 @@ fn resolve(
     Ok(secret)
 }
 
-/// Warns about a setting that is accepted but does nothing where it is
-/// (`place`: the configuration, or a source's name).
-pub(crate) fn warn_ignored(place: &str, setting: &str, applies_to: &'static str) {
-    tracing::warn!(
-        place,
-        setting,
-        "{setting} applies to {applies_to} only: ignored here"
-    );
+/// Warns about settings accepted but doing nothing where they are: a FIFO
+/// group id or group-by (`given[0]`, `given[1]`) on a standard queue, a
+/// tolerance (`given[2]`) for a scheme without timestamps. `names` spell them
+/// as `place` (the configuration, or a source's name) does.
+pub(crate) fn warn_ignored(
+    place: &str,
+    fifo: bool,
+    scheme: Scheme,
+    given: [bool; 3],
+    names: [&str; 3],
+) {
+    let applies_to = ["FIFO queues", "FIFO queues", "the standard-webhooks scheme"];
+    let applies = [fifo, fifo, scheme == Scheme::StandardWebhooks];
+    for at in 0..3 {
+        if given[at] && !applies[at] {
+            let (setting, applies_to) = (names[at], applies_to[at]);
+            tracing::warn!(
+                place,
+                setting,
+                "{setting} applies to {applies_to} only: ignored here"
+            );
+        }
+    }
 }
 
 /// Warns (never showing the value) about a secret that works but is likely

@@ -428,19 +428,17 @@ fn source(
         }
     };
     let fifo = queue_fifo(&url).ok_or_else(|| fail("queue_url", QUEUE_URL_SHAPE.into()))?;
-    for (set, setting, applies_to) in [
-        (!fifo && spec.group_id.is_some(), "group_id", "FIFO queues"),
-        (!fifo && spec.group_by.is_some(), "group_by", "FIFO queues"),
-        (
-            scheme != Scheme::StandardWebhooks && spec.tolerance_seconds.is_some(),
-            "tolerance_seconds",
-            "the standard-webhooks scheme",
-        ),
-    ] {
-        if set {
-            warn_ignored(&spec.name, setting, applies_to);
-        }
-    }
+    warn_ignored(
+        &spec.name,
+        fifo,
+        scheme,
+        [
+            spec.group_id.is_some(),
+            spec.group_by.is_some(),
+            spec.tolerance_seconds.is_some(),
+        ],
+        ["group_id", "group_by", "tolerance_seconds"],
+    );
     let group_id = match spec.group_id {
         None => spec.name.clone(),
         Some(id) if valid_sqs_id(&id) => id,
@@ -638,34 +636,28 @@ mod tests {
 
     #[test]
     fn fields_are_the_ones_serde_knows() {
-        let expected = |text: &str| {
-            let message = match serde_json::from_str::<Document>(text) {
-                Err(error) => error.to_string(),
-                Ok(_) => unreachable!(),
-            };
-            let listed = message.split_once("expected").unwrap().1.to_owned();
-            listed
+        // serde lists the fields it expects after an unknown one.
+        let listed = |error: serde_json::Error| {
+            let message = error.to_string();
+            let (_, expected) = message.split_once("expected").unwrap();
+            expected
                 .split('`')
                 .skip(1)
                 .step_by(2)
                 .map(str::to_owned)
                 .collect::<Vec<_>>()
         };
-        let mut serde: Vec<String> = expected(r#"{"-":0}"#);
-        let spec = serde_json::from_value::<SourceSpec>(serde_json::json!({"-": 0}))
-            .err()
-            .unwrap()
-            .to_string();
-        serde.extend(
-            spec.split_once("expected one of")
-                .unwrap()
-                .1
-                .split('`')
-                .skip(1)
-                .step_by(2)
-                .map(str::to_owned),
+        let mut fields = listed(
+            serde_json::from_str::<Document>(r#"{"-":0}"#)
+                .err()
+                .unwrap(),
         );
-        assert_eq!(serde, FIELDS);
+        fields.extend(listed(
+            serde_json::from_value::<SourceSpec>(serde_json::json!({"-": 0}))
+                .err()
+                .unwrap(),
+        ));
+        assert_eq!(fields, FIELDS);
     }
 
     #[test]

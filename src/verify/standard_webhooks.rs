@@ -253,11 +253,11 @@ fn parse_timestamp(text: &str) -> Option<i64> {
     let seconds = value.trunc() + if micros >= 1e6 { 1.0 } else { 0.0 };
     // A double holds whole seconds exactly only below 2^53; such a time is
     // outside any window anyway, and keeps its digits' reading.
-    if seconds < 9.0e15 {
-        Some(seconds as i64)
+    Some(if seconds < 9.0e15 {
+        seconds as i64
     } else {
-        Some(whole)
-    }
+        whole
+    })
 }
 
 /// To the nanosecond: the window closes `tolerance` after the timestamp, not
