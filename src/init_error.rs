@@ -17,8 +17,8 @@ const TIMEOUT: Duration = Duration::from_secs(2);
 /// variables and fields, never values. Does nothing outside Lambda (no
 /// `AWS_LAMBDA_RUNTIME_API`); a report that fails is logged, and the process
 /// exits all the same. Sent with the runtime's own client (the same code
-/// that polls for events), not a second HTTP client: that would add about
-/// a megabyte to the package for one request.
+/// that polls for events), not a second HTTP client: one cost the
+/// `bootstrap` 0.45 MB (0.2 MB zipped) in `bench/run` for one request.
 pub async fn report(error_type: &'static str, message: &str) {
     let Some(api) = std::env::var("AWS_LAMBDA_RUNTIME_API")
         .ok()
