@@ -2,10 +2,6 @@
 //! SQS `SendMessage` input built, the Lambda response out. The SQS round trip
 //! is replaced by a publisher that only builds the request.
 
-/// The allocator the Lambda binary uses (`src/main.rs`).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use std::hint::black_box;
 use std::time::{Duration, UNIX_EPOCH};
 
