@@ -10,8 +10,9 @@
 //! span, capped or not.
 
 use tracing::Subscriber;
+use tracing::level_filters::STATIC_MAX_LEVEL;
 use tracing_subscriber::Layer;
-use tracing_subscriber::filter::{EnvFilter, FilterExt, LevelFilter, Targets};
+use tracing_subscriber::filter::{Directive, EnvFilter, FilterExt, LevelFilter, Targets};
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::registry::LookupSpan;
@@ -31,9 +32,47 @@ const PAYLOAD_TARGETS: [(&str, LevelFilter); 6] = [
 /// The operator's filter for `requested` (a `RUST_LOG`-style string; INFO
 /// when absent or unreadable).
 pub fn filter(requested: Option<&str>) -> EnvFilter {
-    EnvFilter::builder()
-        .with_default_directive(LevelFilter::INFO.into())
-        .parse_lossy(requested.unwrap_or_default())
+    let requested = requested.unwrap_or_default();
+    let builder = EnvFilter::builder().with_default_directive(LevelFilter::INFO.into());
+    if STATIC_MAX_LEVEL >= LevelFilter::TRACE {
+        return builder.parse_lossy(requested);
+    }
+    builder.parse_lossy(below_trace(requested))
+}
+
+/// `requested` with each directive that asks for TRACE asking for DEBUG
+/// instead, and nothing else changed. Release builds compile every TRACE
+/// call site out (`tracing`'s `release_max_level_debug`, which spares the
+/// loader ~2,500 relocations at each cold start): [`cap`] holds other
+/// crates to DEBUG anyway, and this crate logs nothing at TRACE. Without
+/// this, `EnvFilter` would print a coloured, non-JSON warning to stderr at
+/// every cold start whose filter asks for TRACE.
+fn below_trace(requested: &str) -> String {
+    requested
+        .split(',')
+        .map(|piece| directive_below_trace(piece).unwrap_or_else(|| piece.to_owned()))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// One directive asking for TRACE, rewritten to ask for DEBUG; `None` for
+/// any other piece, or one whose rewrite would read differently apart from
+/// its level (then it is left as it was).
+fn directive_below_trace(piece: &str) -> Option<String> {
+    let directive: Directive = piece.parse().ok()?;
+    let shown = directive.to_string();
+    // Display ends with the level.
+    let head = shown.strip_suffix("trace")?;
+    // The level follows the last `=` after any `[span{fields}]`.
+    let after_fields = piece.rfind(']').unwrap_or(0);
+    let rewritten = match piece[after_fields..].rfind('=') {
+        Some(at) => format!("{}debug", &piece[..after_fields + at + 1]),
+        None if head.is_empty() => "debug".to_owned(),
+        // A target or span without a level asks for everything.
+        None => format!("{piece}=debug"),
+    };
+    let reread: Directive = rewritten.parse().ok()?;
+    (reread.to_string() == format!("{head}debug")).then_some(rewritten)
 }
 
 /// The cap every log line passes as well as the operator's filter: this
@@ -117,5 +156,54 @@ impl std::io::Write for Captured {
 
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::below_trace;
+    use tracing_subscriber::filter::{EnvFilter, LevelFilter};
+
+    fn lossy(requested: &str) -> String {
+        EnvFilter::builder()
+            .with_default_directive(LevelFilter::INFO.into())
+            .parse_lossy(requested)
+            .to_string()
+    }
+
+    #[test]
+    fn only_trace_levels_are_lowered_and_the_filter_reads_the_same_otherwise() {
+        for (requested, expected) in [
+            ("", ""),
+            ("trace", "debug"),
+            ("TRACE", "debug"),
+            ("debug", "debug"),
+            ("warn,hookline=trace", "warn,hookline=debug"),
+            ("hyper", "hyper=debug"),
+            ("hyper=5", "hyper=debug"),
+            ("[{requestId}]=trace", "[{requestId}]=debug"),
+            ("[{requestId}]", "[{requestId}]=debug"),
+            (
+                "[handler{requestId=abc}]=trace",
+                "[handler{requestId=abc}]=debug",
+            ),
+            (
+                "aws_smithy_runtime[send]=TRACE,info",
+                "aws_smithy_runtime[send]=debug,info",
+            ),
+            ("off", "off"),
+            (",,=,", ",,=,"),
+            ("not a directive[,trace", "not a directive[,debug"),
+        ] {
+            let lowered = below_trace(requested);
+            assert_eq!(lowered, expected, "{requested:?}");
+            // It reads as the original does, with DEBUG for TRACE (no
+            // target here has "trace" in its name).
+            assert_eq!(
+                lossy(&lowered),
+                lossy(requested).replace("trace", "debug"),
+                "{requested:?}"
+            );
+        }
     }
 }
