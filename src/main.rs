@@ -16,7 +16,7 @@ use hookline::{Config, Receiver};
 use lambda_runtime::{LambdaEvent, service_fn};
 
 // The allocator is glibc's, on purpose: mimalloc made a request 1–4% cheaper
-// but set itself up before `main` at every cold start, about a sixth of it
+// but set itself up before `main` at every cold start, up to a sixth of it
 // (bench/PROFILE.md).
 
 #[tokio::main(flavor = "current_thread")]
