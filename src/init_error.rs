@@ -26,14 +26,14 @@ pub async fn report(error_type: &'static str, message: &str) {
     else {
         return;
     };
-    let Ok(endpoint) = format!("http://{api}").parse::<http::Uri>() else {
+    let Some(endpoint) = format!("http://{api}")
+        .parse::<http::Uri>()
+        .ok()
+        .filter(|endpoint| endpoint.authority().is_some())
+    else {
         tracing::warn!("the Runtime API address is not usable; init error not reported");
         return;
     };
-    if endpoint.authority().is_none() {
-        tracing::warn!("the Runtime API address is not usable; init error not reported");
-        return;
-    }
     let body = serde_json::json!({ "errorType": error_type, "errorMessage": message }).to_string();
     let Ok(request) = http::Request::post("/2018-06-01/runtime/init/error")
         .header(
