@@ -31,16 +31,30 @@ const PAYLOAD_TARGETS: [(&str, LevelFilter); 6] = [
 
 /// The operator's filter for `requested` (a `RUST_LOG`-style string; INFO
 /// when absent or unreadable).
+///
+/// Each directive is read without the blanks around it (`info, hookline`):
+/// `tracing-subscriber` trims a directive but slices the untrimmed text, so a
+/// blank before one made a target that matches nothing, or a panic at cold
+/// start when the rest was not ASCII.
 pub fn filter(requested: Option<&str>) -> EnvFilter {
-    let requested = requested.unwrap_or_default();
+    let requested = trimmed(requested.unwrap_or_default());
     let builder = EnvFilter::builder().with_default_directive(LevelFilter::INFO.into());
     if STATIC_MAX_LEVEL >= LevelFilter::TRACE {
         return builder.parse_lossy(requested);
     }
-    builder.parse_lossy(below_trace(requested))
+    builder.parse_lossy(below_trace(&requested))
 }
 
-/// `requested` with each directive that asks for TRACE asking for DEBUG
+/// Each directive of `requested` without the blanks around it.
+fn trimmed(requested: &str) -> String {
+    requested
+        .split(',')
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// `requested` (directives already trimmed) with each directive that asks for TRACE asking for DEBUG
 /// instead, and nothing else changed. Release builds compile every TRACE
 /// call site out (`tracing`'s `release_max_level_debug`, which spares the
 /// loader ~2,500 relocations at each cold start): [`cap`] holds other
@@ -161,7 +175,7 @@ impl std::io::Write for Captured {
 
 #[cfg(test)]
 mod tests {
-    use super::below_trace;
+    use super::{below_trace, trimmed};
     use tracing_subscriber::filter::{EnvFilter, LevelFilter};
 
     fn lossy(requested: &str) -> String {
@@ -194,6 +208,7 @@ mod tests {
             ("off", "off"),
             (",,=,", ",,=,"),
             ("not a directive[,trace", "not a directive[,debug"),
+            ("é,info", "é=debug,info"),
         ] {
             let lowered = below_trace(requested);
             assert_eq!(lowered, expected, "{requested:?}");
@@ -205,5 +220,25 @@ mod tests {
                 "{requested:?}"
             );
         }
+    }
+
+    #[test]
+    fn directives_are_read_without_the_blanks_around_them() {
+        // Each of these made tracing-subscriber panic, or read a target
+        // with a blank in it, once lowered below TRACE (attack review).
+        for (requested, expected) in [
+            (" é", "é=debug"),
+            ("info, ñandú", "info,ñandú=debug"),
+            ("\té", "é=debug"),
+            ("\t5\u{a0},", "debug,"),
+            ("info, hookline", "info,hookline=debug"),
+            (", TRACE", ",debug"),
+        ] {
+            assert_eq!(below_trace(&trimmed(requested)), expected, "{requested:?}");
+        }
+        assert_eq!(
+            super::filter(Some("info, hookline=debug")).to_string(),
+            lossy("hookline=debug,info")
+        );
     }
 }
